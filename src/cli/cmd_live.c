@@ -1,0 +1,4 @@
+/* Placeholder until this command lands; replaced by its owner. */
+#include <stdio.h>
+#include "cli/commands.h"
+int cmd_live(lc_config *cfg) { (void)cfg; fprintf(stderr, "livecap: 'live' is not built yet\n"); return 1; }

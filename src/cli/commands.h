@@ -1,0 +1,13 @@
+/* commands.h: the subcommands of SPEC §1. Each returns the process exit
+ * status (0 ok, 1 run failed, 2 usage) and has printed its one-line error. */
+#ifndef LC_COMMANDS_H
+#define LC_COMMANDS_H
+#include "cli/config.h"
+
+int cmd_live(lc_config *cfg);        /* cmd_live.c */
+int cmd_transcribe(lc_config *cfg);  /* cmd_transcribe.c */
+int cmd_devices(lc_config *cfg);     /* cmd_devices.c */
+int cmd_bench(lc_config *cfg);       /* cmd_bench.c */
+int cmd_genmodel(lc_config *cfg);    /* cmd_genmodel.c: random-weight models */
+
+#endif
