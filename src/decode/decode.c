@@ -1,0 +1,499 @@
+/* decode.c: one-window decoding (contract in decode.h). Each rule cites the
+ * openai-whisper decoding.py class it reproduces. */
+#include "decode/decode.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define TIME_PRECISION 0.02 /* CHUNK_LENGTH / n_audio_ctx = 30 s / 1500 */
+
+typedef struct beam_cand {
+    float score;
+    int src, token, order;
+} beam_cand;
+
+typedef struct finished_seq {
+    int *tok;                 /* sampled tokens incl. the final EOT */
+    int n;
+    float score;
+} finished_seq;
+
+struct lc_decoder {
+    const lc_model *m;
+    const lc_tokenizer *tok;
+    lc_state *st;
+    int max_group, n_ctx, n_vocab;
+    int suppress[256], n_suppress;
+    int blank[8], n_blank;
+
+    int *init;                /* [n_ctx] initial tokens */
+    int *seqs, *seqs2;        /* [max_group, n_ctx] tokens per group member */
+    float *sum_lp;            /* [max_group] */
+    float *logits;            /* [max_group, n_vocab] filtered logits */
+    float *logprobs;          /* [n_vocab] */
+    int *slot;                /* KV cache slot of each member */
+    beam_cand *cands;         /* [max_group · (max_group + 1)] */
+    finished_seq *fin;        /* [2 · max_group] */
+    int *fin_tok;             /* [2 · max_group, n_ctx] */
+    int n_fin;
+    int *result;              /* [n_ctx] */
+    int rows_tok[DECODE_MAX_GROUP], rows_seq[DECODE_MAX_GROUP], rows_pos[DECODE_MAX_GROUP];
+    int rows_out[DECODE_MAX_GROUP];
+};
+
+lc_state *decoder_state(lc_decoder *d) { return d->st; }
+
+lc_decoder *decoder_create(const lc_model *m, const lc_tokenizer *tok, lc_backend *b,
+                           int max_group, lc_err *e)
+{
+    if (max_group < 1) max_group = 1;
+    if (max_group > DECODE_MAX_GROUP) max_group = DECODE_MAX_GROUP;
+    lc_decoder *d = calloc(1, sizeof *d);
+    if (!d) { lc_fail(e, "out of memory"); return NULL; }
+    d->m = m;
+    d->tok = tok;
+    d->max_group = max_group;
+    d->n_ctx = m->hp.n_text_ctx;
+    d->n_vocab = m->hp.n_vocab;
+    /* beams need two cache slots each: the old and the rearranged ones */
+    d->st = state_create(m, b, 2 * max_group, e);
+    if (!d->st) { free(d); return NULL; }
+    size_t G = (size_t)max_group, C = (size_t)d->n_ctx;
+    d->init = malloc(C * sizeof(int));
+    d->seqs = malloc(G * C * sizeof(int));
+    d->seqs2 = malloc(G * C * sizeof(int));
+    d->sum_lp = malloc(G * sizeof(float));
+    d->logits = malloc(G * (size_t)d->n_vocab * sizeof(float));
+    d->logprobs = malloc((size_t)d->n_vocab * sizeof(float));
+    d->slot = malloc(G * sizeof(int));
+    d->cands = malloc(G * (G + 1) * sizeof(beam_cand));
+    d->fin = malloc(2 * G * sizeof(finished_seq));
+    d->fin_tok = malloc(2 * G * C * sizeof(int));
+    d->result = malloc(C * sizeof(int));
+    if (!d->init || !d->seqs || !d->seqs2 || !d->sum_lp || !d->logits || !d->logprobs || !d->slot ||
+        !d->cands || !d->fin || !d->fin_tok || !d->result) {
+        decoder_free(d);
+        lc_fail(e, "out of memory");
+        return NULL;
+    }
+    d->n_suppress = tokenizer_suppress_tokens(tok, d->suppress, 256);
+    d->n_blank = tokenizer_blank_tokens(tok, d->blank, 8);
+    return d;
+}
+
+void decoder_free(lc_decoder *d)
+{
+    if (!d) return;
+    state_free(d->st);
+    free(d->init); free(d->seqs); free(d->seqs2); free(d->sum_lp); free(d->logits);
+    free(d->logprobs); free(d->slot); free(d->cands); free(d->fin); free(d->fin_tok);
+    free(d->result);
+    free(d);
+}
+
+/* ---- logit filters ---------------------------------------------------------- */
+
+static void log_softmax(const float *x, int n, float *out)
+{
+    float mx = -INFINITY;
+    for (int i = 0; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+    double sum = 0;
+    for (int i = 0; i < n; i++) sum += exp((double)x[i] - mx);
+    const float lse = (float)(mx + log(sum));
+    for (int i = 0; i < n; i++) out[i] = x[i] - lse;
+}
+
+static void mask_range(float *l, int lo, int hi)
+{
+    for (int i = lo; i < hi; i++) l[i] = -INFINITY;
+}
+
+/* SuppressBlank, SuppressTokens and ApplyTimestampRules, in that order,
+ * on one member's logits; `sampled` are its tokens since sample_begin. */
+static void apply_filters(lc_decoder *d, const lc_decode_opts *o, float *l, const int *sampled, int n)
+{
+    const lc_specials *sp = &d->m->sp;
+    const int V = d->n_vocab, tb = sp->ts_begin;
+    if (n == 0)
+        for (int i = 0; i < d->n_blank; i++) l[d->blank[i]] = -INFINITY;
+    for (int i = 0; i < d->n_suppress; i++) l[d->suppress[i]] = -INFINITY;
+    if (o->without_timestamps) return;
+
+    l[sp->no_timestamps] = -INFINITY;
+    int last_ts = n >= 1 && sampled[n - 1] >= tb;
+    int penult_ts = n < 2 || sampled[n - 2] >= tb;
+    if (last_ts) {
+        if (penult_ts) mask_range(l, tb, V);   /* has to be non-timestamp */
+        else mask_range(l, 0, sp->eot);        /* cannot be normal text */
+    }
+    int last_stamp = -1;
+    for (int i = 0; i < n; i++)
+        if (sampled[i] >= tb) last_stamp = sampled[i];
+    if (last_stamp >= 0) {
+        /* timestamps never decrease, and a segment has non-zero length */
+        int limit = (last_ts && !penult_ts) ? last_stamp : last_stamp + 1;
+        mask_range(l, tb, limit < V ? limit : V);
+    }
+    if (n == 0) {
+        mask_range(l, 0, tb); /* the first sampled token is a timestamp */
+        if (o->max_initial_timestamp >= 0) {
+            int last_allowed = tb + (int)lround(o->max_initial_timestamp / TIME_PRECISION);
+            if (last_allowed + 1 < V) mask_range(l, last_allowed + 1, V);
+        }
+    }
+    /* if the timestamps' total probability beats every text token, force one */
+    log_softmax(l, V, d->logprobs);
+    double mx = -INFINITY, ts_max = -INFINITY;
+    for (int i = 0; i < tb; i++) mx = d->logprobs[i] > mx ? d->logprobs[i] : mx;
+    for (int i = tb; i < V; i++) ts_max = d->logprobs[i] > ts_max ? d->logprobs[i] : ts_max;
+    if (ts_max > -INFINITY) {
+        double s = 0;
+        for (int i = tb; i < V; i++) s += exp((double)d->logprobs[i] - ts_max);
+        if (ts_max + log(s) > mx) mask_range(l, 0, tb);
+    }
+}
+
+/* ---- helpers ----------------------------------------------------------------- */
+
+static int argmax(const float *x, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (x[i] > x[best]) best = i;
+    return best;
+}
+
+static double rng_uniform(uint64_t *s)
+{
+    /* splitmix64: our sampler cannot reproduce torch's RNG stream anyway */
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return (double)(z >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static int sample_token(const float *l, int n, double temperature, uint64_t *rng)
+{
+    double mx = -INFINITY;
+    for (int i = 0; i < n; i++) mx = l[i] > mx ? l[i] : mx;
+    double total = 0;
+    for (int i = 0; i < n; i++) total += exp((l[i] - mx) / temperature);
+    double u = rng_uniform(rng) * total, acc = 0;
+    int last = 0;
+    for (int i = 0; i < n; i++) {
+        if (l[i] == -INFINITY) continue;
+        acc += exp((l[i] - mx) / temperature);
+        last = i;
+        if (acc >= u) return i;
+    }
+    return last;
+}
+
+double decode_compression_ratio(const char *text)
+{
+    size_t n = strlen(text);
+    if (n == 0) return 0.0;
+    uLongf cap = compressBound((uLong)n);
+    unsigned char *buf = malloc(cap);
+    if (!buf) return 0.0;
+    /* Python zlib.compress default: level −1 → Z_DEFAULT_COMPRESSION (6) */
+    double r = compress2(buf, &cap, (const Bytef *)text, (uLong)n, Z_DEFAULT_COMPRESSION) == Z_OK
+                   ? (double)n / (double)cap : 0.0;
+    free(buf);
+    return r;
+}
+
+/* Python str.strip() for the whitespace a decoded segment can carry. */
+static char *strip_ws(char *s)
+{
+    static const char *const ws[] = { " ", "\t", "\n", "\r", "\v", "\f", "\xc2\xa0", "\xe3\x80\x80",
+                                      "\xc2\x85", "\x1c", "\x1d", "\x1e", "\x1f" };
+    int again = 1;
+    while (again) {
+        again = 0;
+        for (size_t i = 0; i < sizeof ws / sizeof *ws; i++) {
+            size_t l = strlen(ws[i]);
+            if (!strncmp(s, ws[i], l)) { s += l; again = 1; }
+        }
+    }
+    size_t n = strlen(s);
+    again = 1;
+    while (again && n) {
+        again = 0;
+        for (size_t i = 0; i < sizeof ws / sizeof *ws; i++) {
+            size_t l = strlen(ws[i]);
+            if (n >= l && !strncmp(s + n - l, ws[i], l)) { n -= l; s[n] = 0; again = 1; }
+        }
+    }
+    return s;
+}
+
+/* ---- the main loop ----------------------------------------------------------- */
+
+static int build_initial(lc_decoder *d, const lc_decode_opts *o, int *sot_index)
+{
+    const lc_specials *sp = &d->m->sp;
+    int n = 0;
+    if (o->prompt && o->n_prompt > 0) {
+        int keep = d->n_ctx / 2 - 1; /* prompt_tokens[-(n_ctx // 2 - 1):] */
+        int from = o->n_prompt > keep ? o->n_prompt - keep : 0;
+        d->init[n++] = sp->sot_prev;
+        for (int i = from; i < o->n_prompt; i++) d->init[n++] = o->prompt[i];
+    }
+    *sot_index = n;
+    d->init[n++] = sp->sot;
+    if (d->m->multilingual) {
+        if (o->lang >= 0) d->init[n++] = sp->lang0 + o->lang;
+        d->init[n++] = o->translate ? sp->translate : sp->transcribe;
+    }
+    if (o->without_timestamps) d->init[n++] = sp->no_timestamps;
+    return n;
+}
+
+/* Runs the initial tokens on slot 0; returns no_speech_prob, and leaves the
+ * last row's raw logits in d->st->logits[1·V]. */
+static int run_initial(lc_decoder *d, int n0, int sot_index, double *no_speech, lc_err *e)
+{
+    lc_state *st = d->st;
+    int *seq = malloc(sizeof(int) * (size_t)n0), *pos = malloc(sizeof(int) * (size_t)n0);
+    if (!seq || !pos) { free(seq); free(pos); return lc_fail(e, "out of memory"); }
+    for (int i = 0; i < n0; i++) { seq[i] = 0; pos[i] = i; }
+    int outs[2] = { sot_index, n0 - 1 };
+    int rc = whisper_decode(st, n0, d->init, seq, pos, 2, outs, e);
+    free(seq);
+    free(pos);
+    if (rc) return -1;
+    /* no_speech_prob: softmax of the raw logits at the SOT position */
+    const float *ls = st->logits;
+    float mx = -INFINITY;
+    for (int i = 0; i < d->n_vocab; i++) mx = ls[i] > mx ? ls[i] : mx;
+    double sum = 0;
+    for (int i = 0; i < d->n_vocab; i++) sum += exp((double)ls[i] - mx);
+    *no_speech = exp((double)ls[d->m->sp.no_speech] - mx) / sum;
+    return 0;
+}
+
+static int cmp_cand(const void *a, const void *b)
+{
+    const beam_cand *x = a, *y = b;
+    if (x->score != y->score) return x->score < y->score ? 1 : -1;
+    return x->order - y->order; /* Python's sorted() is stable */
+}
+
+static int same_prefix(const int *a, const int *b, int n)
+{
+    return !memcmp(a, b, sizeof(int) * (size_t)n);
+}
+
+/* One BeamSearchDecoder.update. Returns 1 when enough sequences finished. */
+static int beam_update(lc_decoder *d, int B, int len, int max_cand)
+{
+    const int V = d->n_vocab, C = d->n_ctx, eot = d->m->sp.eot;
+    int nc = 0;
+    for (int j = 0; j < B; j++) {
+        log_softmax(d->logits + (size_t)j * V, V, d->logprobs);
+        /* topk(beam_size + 1): descending, lower index first on ties */
+        int top[DECODE_MAX_GROUP + 1], nt = 0;
+        for (int k = 0; k <= B; k++) {
+            int best = -1;
+            for (int i = 0; i < V; i++) {
+                int used = 0;
+                for (int q = 0; q < nt; q++) used |= top[q] == i;
+                if (used) continue;
+                if (best < 0 || d->logprobs[i] > d->logprobs[best]) best = i;
+            }
+            top[nt++] = best;
+        }
+        for (int k = 0; k < nt; k++) {
+            float score = d->sum_lp[j] + d->logprobs[top[k]];
+            /* a dict keyed by sequence: a repeat keeps its first position */
+            int dup = -1;
+            for (int c = 0; c < nc && dup < 0; c++)
+                if (d->cands[c].token == top[k] &&
+                    same_prefix(d->seqs + (size_t)d->cands[c].src * C, d->seqs + (size_t)j * C, len))
+                    dup = c;
+            if (dup >= 0) { d->cands[dup].score = score; d->cands[dup].src = j; continue; }
+            d->cands[nc] = (beam_cand){ score, j, top[k], nc };
+            nc++;
+        }
+    }
+    qsort(d->cands, (size_t)nc, sizeof *d->cands, cmp_cand);
+    int saved = 0;
+    float new_lp[DECODE_MAX_GROUP];
+    int new_src[DECODE_MAX_GROUP];
+    finished_seq newly[2 * DECODE_MAX_GROUP + 2];
+    int n_new = 0;
+    for (int c = 0; c < nc && saved < B; c++) {
+        const beam_cand *k = &d->cands[c];
+        if (k->token == eot) {
+            newly[n_new++] = (finished_seq){ NULL, k->src, k->score };
+        } else {
+            int *dst = d->seqs2 + (size_t)saved * C;
+            memcpy(dst, d->seqs + (size_t)k->src * C, sizeof(int) * (size_t)len);
+            dst[len] = k->token;
+            new_lp[saved] = k->score;
+            new_src[saved] = k->src;
+            saved++;
+        }
+    }
+    /* newly finished, best first, while the candidate list has room */
+    for (int i = 0; i < n_new && d->n_fin < max_cand; i++) {
+        finished_seq *f = &d->fin[d->n_fin];
+        f->tok = d->fin_tok + (size_t)d->n_fin * C;
+        memcpy(f->tok, d->seqs + (size_t)newly[i].n * C, sizeof(int) * (size_t)len);
+        f->tok[len] = eot;
+        f->n = len + 1;
+        f->score = newly[i].score;
+        d->n_fin++;
+    }
+    /* rearrange the KV caches: beam j now continues source new_src[j] */
+    int other = d->slot[0] == 0 ? B : 0;
+    for (int j = 0; j < saved; j++) whisper_kv_copy(d->st, other + j, d->slot[new_src[j]], len);
+    for (int j = 0; j < saved; j++) { d->slot[j] = other + j; d->sum_lp[j] = new_lp[j]; }
+    int *t = d->seqs; d->seqs = d->seqs2; d->seqs2 = t;
+    return d->n_fin >= max_cand;
+}
+
+int decode_window(lc_decoder *d, const lc_decode_opts *o, lc_decode_result *r, lc_err *e)
+{
+    const lc_specials *sp = &d->m->sp;
+    const int V = d->n_vocab, C = d->n_ctx, eot = sp->eot;
+    const int beam = o->temperature == 0 && o->beam_size > 1;
+    int G = beam ? o->beam_size : (o->temperature > 0 && o->best_of > 1 ? o->best_of : 1);
+    if (G > d->max_group) return lc_fail(e, "beam size/best_of %d exceeds %d", G, d->max_group);
+    int sample_len = o->sample_len > 0 ? o->sample_len : C / 2;
+    int sot_index, n0 = build_initial(d, o, &sot_index);
+    double no_speech = 0;
+    if (run_initial(d, n0, sot_index, &no_speech, e)) return -1;
+
+    for (int g = 0; g < G; g++) {
+        memcpy(d->seqs + (size_t)g * C, d->init, sizeof(int) * (size_t)n0);
+        d->sum_lp[g] = 0.0f;
+        d->slot[g] = g;
+        whisper_kv_copy(d->st, g, 0, n0);
+    }
+    d->n_fin = 0;
+    int max_cand = (int)lround(G * (o->patience > 0 ? o->patience : 1.0));
+    const float *raw_last = d->st->logits + V; /* row for n0−1 */
+    int len = n0;
+    for (int i = 0; i < sample_len; i++) {
+        if (i > 0) {
+            /* one decoder row per live member */
+            int n = 0;
+            for (int g = 0; g < G; g++) {
+                if (!beam && d->seqs[(size_t)g * C + len - 1] == eot) continue;
+                d->rows_tok[n] = d->seqs[(size_t)g * C + len - 1];
+                d->rows_seq[n] = d->slot[g];
+                d->rows_pos[n] = len - 1;
+                d->rows_out[n] = n;
+                n++;
+            }
+            if (whisper_decode(d->st, n, d->rows_tok, d->rows_seq, d->rows_pos, n, d->rows_out, e)) return -1;
+        }
+        for (int g = 0, row = 0; g < G; g++) {
+            float *l = d->logits + (size_t)g * V;
+            if (!beam && d->seqs[(size_t)g * C + len - 1] == eot && i > 0) continue;
+            memcpy(l, i == 0 ? raw_last : d->st->logits + (size_t)row * V, sizeof(float) * (size_t)V);
+            row++;
+            apply_filters(d, o, l, d->seqs + (size_t)g * C + n0, len - n0);
+        }
+        int completed;
+        if (beam) {
+            completed = beam_update(d, G, len, max_cand);
+        } else {
+            completed = 1;
+            for (int g = 0; g < G; g++) {
+                int *sq = d->seqs + (size_t)g * C;
+                int next = eot;
+                if (sq[len - 1] != eot || len == n0) {
+                    float *l = d->logits + (size_t)g * V;
+                    next = o->temperature == 0 ? argmax(l, V) : sample_token(l, V, o->temperature, o->rng);
+                    log_softmax(l, V, d->logprobs);
+                    d->sum_lp[g] += d->logprobs[next];
+                }
+                sq[len] = next;
+                completed &= next == eot;
+            }
+        }
+        len++;
+        int n_sampled = len - n0;
+        if (o->max_tokens > 0 && n_sampled >= o->max_tokens) break;
+        if (completed || len > C - 1) break; /* openai: tokens.shape[-1] > n_ctx */
+    }
+
+    /* finalize: candidates (tokens up to the first EOT) and their scores */
+    int best = 0, best_n = 0;
+    float best_lp = 0;
+    if (beam) {
+        if (d->n_fin < G) {
+            int order[DECODE_MAX_GROUP];
+            for (int j = 0; j < G; j++) order[j] = j;
+            for (int a = 0; a < G; a++) /* argsort descending */
+                for (int b2 = a + 1; b2 < G; b2++)
+                    if (d->sum_lp[order[b2]] > d->sum_lp[order[a]]) { int t = order[a]; order[a] = order[b2]; order[b2] = t; }
+            for (int k = 0; k < G && d->n_fin < 2 * d->max_group; k++) {
+                finished_seq *f = &d->fin[d->n_fin];
+                f->tok = d->fin_tok + (size_t)d->n_fin * C;
+                memcpy(f->tok, d->seqs + (size_t)order[k] * C, sizeof(int) * (size_t)len);
+                f->tok[len] = eot;
+                f->n = len + 1;
+                f->score = d->sum_lp[order[k]];
+                d->n_fin++;
+                if (d->n_fin >= G) break;
+            }
+        }
+        double best_score = -INFINITY;
+        for (int k = 0; k < d->n_fin; k++) {
+            int n = 0;
+            while (n0 + n < d->fin[k].n && d->fin[k].tok[n0 + n] != eot) n++;
+            double pen = o->length_penalty < 0 ? n : pow((5.0 + n) / 6.0, o->length_penalty);
+            double sc = d->fin[k].score / pen;
+            if (k == 0 || sc > best_score) { best_score = sc; best = k; best_n = n; }
+        }
+        memcpy(d->result, d->fin[best].tok + n0, sizeof(int) * (size_t)best_n);
+        best_lp = d->fin[best].score;
+    } else {
+        double best_score = -INFINITY;
+        for (int g = 0; g < G; g++) {
+            const int *sq = d->seqs + (size_t)g * C + n0;
+            int n = 0;
+            while (n < len - n0 && sq[n] != eot) n++;
+            double pen = o->length_penalty < 0 ? n : pow((5.0 + n) / 6.0, o->length_penalty);
+            double sc = d->sum_lp[g] / pen;
+            if (g == 0 || sc > best_score) { best_score = sc; best = g; best_n = n; }
+        }
+        memcpy(d->result, d->seqs + (size_t)best * C + n0, sizeof(int) * (size_t)best_n);
+        best_lp = d->sum_lp[best];
+    }
+    r->tokens = d->result;
+    r->n_tokens = best_n;
+    r->sum_logprob = best_lp;
+    r->avg_logprob = (double)best_lp / (best_n + 1);
+    r->no_speech_prob = no_speech;
+    r->temperature = o->temperature;
+    char *text = tokenizer_decode(d->tok, d->result, best_n, sp->ts_begin);
+    r->compression_ratio = text ? decode_compression_ratio(strip_ws(text)) : 0.0;
+    free(text);
+    return 0;
+}
+
+int decode_detect_language(lc_decoder *d, double *probs, lc_err *e)
+{
+    const lc_specials *sp = &d->m->sp;
+    int tok = sp->sot, seq = 0, pos = 0, out = 0;
+    if (whisper_decode(d->st, 1, &tok, &seq, &pos, 1, &out, e)) return -1;
+    const float *l = d->st->logits + sp->lang0;
+    float mx = -INFINITY;
+    for (int i = 0; i < sp->n_langs; i++) mx = l[i] > mx ? l[i] : mx;
+    double sum = 0;
+    for (int i = 0; i < sp->n_langs; i++) sum += exp((double)l[i] - mx);
+    int best = 0;
+    for (int i = 0; i < sp->n_langs; i++) {
+        probs[i] = exp((double)l[i] - mx) / sum;
+        if (l[i] > l[best]) best = i;
+    }
+    return best;
+}

@@ -1,0 +1,79 @@
+/* whisper.h: the Whisper network's forward passes, in float32.
+ *
+ * The model (weights, hyper-parameters) is shared and read-only; an
+ * lc_state holds everything one stream mutates: scratch, the encoder
+ * output, the cross-attention K/V of the current window and the self-
+ * attention KV caches of up to n_seq decoding sequences (beams/samples).
+ * All memory is allocated in state_create(); the forward passes allocate
+ * nothing. One lc_state must not be used by two threads at once; several
+ * states may share one lc_model.
+ *
+ * Encoder (openai-whisper model.py AudioEncoder): conv1(k3,p1)+GELU,
+ * conv2(k3,s2,p1)+GELU, + positional embedding, pre-LN residual blocks,
+ * ln_post. Decoder (TextDecoder): token + positional embedding, blocks of
+ * masked self-attention (KV cache), cross-attention, MLP; final LN; logits
+ * against the token embedding.
+ */
+#ifndef LC_WHISPER_H
+#define LC_WHISPER_H
+
+#include "engine/backend.h"
+#include "model/model.h"
+
+typedef struct lc_stage_ms {
+    double mel, encode, decode;  /* cumulative wall ms spent per stage */
+    long decode_tokens;          /* tokens run through the decoder */
+} lc_stage_ms;
+
+typedef struct lc_state {
+    const lc_model *m;
+    lc_backend *b;
+    int n_seq;                   /* KV caches available */
+    int max_rows;                /* decoder rows per call (≤ n_text_ctx) */
+
+    /* encoder scratch */
+    float *im2col;               /* [3000, 3·max(n_mels, n_state)] */
+    float *x3000;                /* [3000, n_state] conv1 output */
+    float *x, *h, *q, *k, *v, *att; /* [1500, n_state] */
+    float *mlp;                  /* [1500, 4·n_state] */
+    float *scores;               /* [1500, 1500] one head at a time */
+    float *enc_out;              /* [1500, n_state] */
+
+    /* cross-attention K/V per decoder layer, for the current window */
+    float *cross_k, *cross_v;    /* [n_text_layer, 1500, n_state] */
+
+    /* self-attention caches */
+    float *kv_k, *kv_v;          /* [n_seq, n_text_layer, n_text_ctx, n_state] */
+
+    /* decoder scratch (max_rows rows) */
+    float *dx, *dh, *dq, *dk, *dv, *datt, *dmlp, *dscores;
+    float *logits;               /* [max_rows, n_vocab] */
+
+    lc_stage_ms t;
+} lc_state;
+
+lc_state *state_create(const lc_model *m, lc_backend *b, int n_seq, lc_err *e);
+void state_free(lc_state *s);
+
+/* Binds the model's encoder weights to the backend (bf16 copies on an NPU).
+ * Call once per (model, backend) before whisper_encode. */
+int whisper_prepare(lc_model *m, lc_backend *b, lc_err *e);
+void whisper_release(lc_model *m, lc_backend *b);
+
+/* Runs the encoder on one window, mel frame-major [3000, n_mels], and
+ * computes every decoder layer's cross-attention K/V from it. */
+int whisper_encode(lc_state *s, const float *mel, lc_err *e);
+
+/* Runs n decoder rows. Row r feeds token tok[r] of sequence seq[r] at
+ * position pos[r]; rows of one sequence must be contiguous with
+ * consecutive positions, and each row sees its sequence's cache up to
+ * and including its own position (the causal mask). Logits for the rows
+ * listed in out_rows (n_out of them) are written to s->logits, one
+ * [n_vocab] row each, in that order. n ≤ s->max_rows. */
+int whisper_decode(lc_state *s, int n, const int *tok, const int *seq, const int *pos,
+                   int n_out, const int *out_rows, lc_err *e);
+
+/* Copies the first n_pos cached positions of sequence src into dst. */
+void whisper_kv_copy(lc_state *s, int dst, int src, int n_pos);
+
+#endif

@@ -1,0 +1,104 @@
+/* model.h: a Whisper model in whisper.cpp's ggml file format, loaded once
+ * and shared (read-only) by every stream.
+ *
+ *   hyper-parameters  lc_hparams      (immutable)
+ *   weights           lc_model        (immutable after model_load)
+ *   per-stream state  lc_state        (engine/whisper.h; caches, scratch)
+ *
+ * File layout (whisper.cpp models/convert-pt-to-ggml.py):
+ *   u32 magic "ggml" | 11 × i32 hparams | i32 n_mel, i32 n_fft, f32 filters
+ *   | i32 n_words, (u32 len, bytes)… | tensors until EOF:
+ *   i32 n_dims, i32 name_len, i32 type, i32 ne[n_dims], name, data.
+ * ne[0] is the contiguous dimension, so a PyTorch Linear weight [out, in]
+ * has ne = (in, out) and is row-major [out][in] in memory.
+ *
+ * The loader treats every byte as hostile: sizes, counts and offsets are
+ * checked before use, and every failure is one line naming the file.
+ * Weights of every type (F32, F16, Q8_0, Q5_0, Q5_1, Q4_0, Q4_1) are
+ * dequantised to f32 at load time; the decoder may keep compact copies.
+ */
+#ifndef LC_MODEL_H
+#define LC_MODEL_H
+
+#include <stddef.h>
+#include "engine/backend.h"
+#include "util/err.h"
+
+typedef struct lc_hparams {
+    int n_vocab, n_audio_ctx, n_audio_state, n_audio_head, n_audio_layer;
+    int n_text_ctx, n_text_state, n_text_head, n_text_layer, n_mels, ftype;
+} lc_hparams;
+
+/* Special token ids, derived as openai-whisper's tokenizer.py derives them
+ * from the vocabulary size (see model_vocab_specials in model.c). */
+typedef struct lc_specials {
+    int eot, sot, lang0, n_langs, translate, transcribe, sot_lm, sot_prev,
+        no_speech, no_timestamps, ts_begin;
+} lc_specials;
+
+typedef struct lc_enc_layer {
+    const float *attn_ln_w, *attn_ln_b, *mlp_ln_w, *mlp_ln_b;  /* [n_state] */
+    lc_mat q, k, v, o;               /* [n_state, n_state] */
+    const float *q_b, *v_b, *o_b;    /* [n_state] (key has no bias) */
+    lc_mat mlp0;                     /* [4 n_state, n_state] */
+    lc_mat mlp2;                     /* [n_state, 4 n_state] */
+    const float *mlp0_b, *mlp2_b;
+} lc_enc_layer;
+
+typedef struct lc_dec_layer {
+    const float *attn_ln_w, *attn_ln_b, *cross_ln_w, *cross_ln_b, *mlp_ln_w, *mlp_ln_b;
+    lc_mat q, k, v, o, cq, ck, cv, co;
+    const float *q_b, *v_b, *o_b, *cq_b, *cv_b, *co_b;
+    lc_mat mlp0, mlp2;
+    const float *mlp0_b, *mlp2_b;
+} lc_dec_layer;
+
+typedef struct lc_vocab_entry { const char *bytes; int len; } lc_vocab_entry;
+
+typedef struct lc_model {
+    char path[1024];
+    lc_hparams hp;
+    lc_specials sp;
+    int multilingual;
+    const char *type;           /* "tiny", "base", … from n_audio_layer/state */
+    const char *ftype_name;     /* "f32", "f16", "q8_0", … */
+
+    const float *mel_filters;   /* [n_mels, 201] */
+
+    /* vocabulary: n_vocab entries; specials get their "<|…|>" names */
+    lc_vocab_entry *vocab;
+    char *vocab_bytes;
+
+    /* encoder */
+    lc_mat conv1;               /* [n_state, n_mels*3] (PyTorch [out][in][k]) */
+    lc_mat conv2;               /* [n_state, n_state*3] */
+    const float *conv1_b, *conv2_b;
+    const float *enc_pos;       /* [n_audio_ctx, n_state] */
+    lc_enc_layer *enc;
+    const float *ln_post_w, *ln_post_b;
+
+    /* decoder */
+    lc_mat tok_emb;             /* [n_vocab, n_text_state]; also the logits matrix */
+    const float *dec_pos;       /* [n_text_ctx, n_text_state] */
+    lc_dec_layer *dec;
+    const float *dec_ln_w, *dec_ln_b;
+
+    float *arena;               /* every tensor, dequantised to f32 */
+    size_t arena_floats;
+    size_t file_bytes;
+} lc_model;
+
+/* Loads path. Returns NULL and fills e with "PATH: what is wrong" on error. */
+lc_model *model_load(const char *path, lc_err *e);
+/* Same from memory (fuzzing); `name` is used in error messages. */
+lc_model *model_load_mem(const unsigned char *buf, size_t len, const char *name, lc_err *e);
+void model_free(lc_model *m);
+
+/* Language code ("en") of language token index i (0-based), NULL if out of range. */
+const char *model_lang_code(int i);
+/* Index of a language code among openai-whisper's LANGUAGES, or -1. */
+int model_lang_index(const char *code);
+/* Number of weight floats (for bandwidth figures) in decoder-per-token reads. */
+size_t model_decoder_weight_floats(const lc_model *m);
+
+#endif
