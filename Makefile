@@ -66,4 +66,6 @@ model:
 clean:
 	rm -rf $(BUILD)
 
+include $(wildcard mk/*.mk)
+
 -include $(OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_BIN:=.d)

@@ -16,10 +16,18 @@
  * in `fallbacks`, and switches the device off after LC_NPU_MAX_FAILS.
  *
  * Thread-safety: one lc_backend per stream; calls on it are not reentrant.
+ * backend_stats() and backend_where() may be called from any thread (the
+ * counters are C11 atomics, last_error is copied under a mutex).
+ *
+ * The decoder's per-token GEMVs stay on the CPU: a GEMV moves every weight
+ * once per token, each NPU launch costs tens of µs, and the NPU reads DDR at
+ * the same bandwidth as the CPU, so it cannot be faster (docs/npu.md).
  */
 #ifndef LC_BACKEND_H
 #define LC_BACKEND_H
 
+#include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "util/err.h"
 
@@ -55,13 +63,31 @@ typedef struct lc_device {
 typedef struct lc_backend {
     lc_device *cpu;              /* always present */
     lc_device *accel;            /* NULL when none */
-    lc_device *route[LC_OP_COUNT]; /* where each op runs now */
+    _Atomic(lc_device *) route[LC_OP_COUNT]; /* where each op runs now */
     /* Published counters (read by stats with relaxed atomics). */
-    uint64_t fallbacks;          /* ops rerun on the CPU after a device error */
-    uint64_t accel_busy_ns;      /* wall time with a device job in flight */
-    int consecutive_fails;
-    char last_error[256];        /* last device error, for the status line */
+    _Atomic uint64_t fallbacks;  /* ops rerun on the CPU after a device error */
+    _Atomic uint64_t accel_busy_ns; /* wall time with a device op in flight (CLOCK_MONOTONIC) */
+    _Atomic uint64_t accel_ops;  /* ops completed on the device */
+    _Atomic uint64_t accel_fails; /* device errors (ops and prepares) */
+    _Atomic int accel_off;       /* 1 once switched off after LC_NPU_MAX_FAILS */
+    int consecutive_fails;       /* stream thread only */
+    char last_error[256];        /* last device error, for the status line (under err_lock) */
+    pthread_mutex_t err_lock;
 } lc_backend;
+
+/* A consistent copy of the counters for the UI/JSON (any thread). */
+typedef struct lc_backend_stats {
+    const char *where[LC_OP_COUNT]; /* labels, as backend_where() */
+    const char *accel_label;     /* NULL when no accelerator */
+    int accel_emulated;          /* the accelerator is "NPU (emulated)" */
+    int accel_off;
+    uint64_t fallbacks, accel_ops, accel_fails, accel_busy_ns;
+    /* drm-engine-npu-amdxdna from /proc/self/fdinfo (real NPU only), or -1 */
+    int64_t driver_busy_ns;
+    char last_error[256];
+} lc_backend_stats;
+
+void backend_stats(const lc_backend *b, lc_backend_stats *out);
 
 /* Creates the backend named by `which`: "cpu", "npu", "npu-emu" or "auto".
  * "auto" uses the NPU when present with its artifacts, else the CPU, and
@@ -70,6 +96,9 @@ typedef struct lc_backend {
 lc_backend *backend_create(const char *which, int threads, char *why, size_t whylen, lc_err *e);
 void backend_destroy(lc_backend *b);
 
+/* Hands a weight to the accelerator once (bf16 copy in its own buffer).
+ * A device failure here is not an error: it is counted and recorded, and
+ * that weight's GEMMs run on the CPU. Returns -1 only on a CPU-side error. */
 int  backend_prepare(lc_backend *b, lc_mat *m, lc_err *e);
 void backend_release(lc_backend *b, lc_mat *m);
 
@@ -86,7 +115,9 @@ const char *backend_where(const lc_backend *b, enum lc_op op);
 lc_device *device_cpu_create(int threads);
 /* npu.c: real XRT device via the dlopen'ed shim; NULL + why if unavailable. */
 lc_device *device_npu_create(char *why, size_t whylen);
-/* npu_emu.c: emulated NPU (C references of the kernels' exact arithmetic). */
+/* npu_emu.c: emulated NPU (C references of the kernels' exact arithmetic).
+ * _open reports why it failed (bad LIVECAP_NPU_FAULT); _create is _open(NULL). */
 lc_device *device_npu_emu_create(void);
+lc_device *device_npu_emu_open(lc_err *e);
 
 #endif

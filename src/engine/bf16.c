@@ -1,0 +1,186 @@
+/* bf16.c: the kernels' arithmetic in C (see bf16.h for the order contract).
+ * Compiled with -std=c11, which makes GCC keep a*b+c as two roundings
+ * (-ffp-contract=off), as the AIE kernels are built (kernels/Makefile). */
+#include <math.h>
+
+#include "engine/bf16.h"
+
+void bf16_pack(const float *src, int rows, int cols, int ld, uint16_t *dst, int rows_p, int cols_p)
+{
+    for (int i = 0; i < rows_p; i++) {
+        uint16_t *d = dst + (size_t)i * cols_p;
+        int j = 0;
+        if (i < rows) {
+            const float *s = src + (size_t)i * ld;
+            for (; j < cols; j++) d[j] = bf16_from_f32(s[j]);
+        }
+        for (; j < cols_p; j++) d[j] = 0;
+    }
+}
+
+void bf16_pack_t(const float *W, int N, int K, int ldw, uint16_t *dst, int Kp, int Np)
+{
+    for (int k = 0; k < Kp; k++) {
+        uint16_t *d = dst + (size_t)k * Np;
+        for (int n = 0; n < Np; n++)
+            d[n] = (k < K && n < N) ? bf16_from_f32(W[(size_t)n * ldw + k]) : 0;
+    }
+}
+
+/* p[0..NPU_TILE_N) += a * q[...]: independent lanes, no reassociation */
+static inline void axpy_tile(float *restrict p, const float *restrict q, float a)
+{
+    for (int j = 0; j < NPU_TILE_N; j++) p[j] += a * q[j];
+}
+
+/* k-tile outermost so each B tile is widened to f32 once; every output still
+ * sees its partial sums added in k-tile order, and each partial sum in k
+ * order, so the loop order changes no result. The inner loop runs across n
+ * (independent accumulators), which the compiler can vectorise without
+ * reassociating any sum. */
+void bf16_array_gemm(int Mp, int Kp, int Np, const uint16_t *A, const uint16_t *B,
+                     float *C, float *scratch)
+{
+    float *restrict bt = scratch;                               /* [NPU_TILE_K, Np] */
+    float *restrict part = scratch + (size_t)NPU_TILE_K * Np;   /* [Np] */
+    memset(C, 0, (size_t)Mp * Np * sizeof *C);
+    for (int kt = 0; kt < Kp; kt += NPU_TILE_K) {
+        for (int k = 0; k < NPU_TILE_K; k++) {
+            const uint16_t *restrict b = B + (size_t)(kt + k) * Np;
+            float *restrict d = bt + (size_t)k * Np;
+            for (int n = 0; n < Np; n++) d[n] = bf16_to_f32(b[n]);
+        }
+        for (int i = 0; i < Mp; i++) {
+            const uint16_t *a = A + (size_t)i * Kp + kt;
+            memset(part, 0, (size_t)Np * sizeof *part);
+            for (int k = 0; k < NPU_TILE_K; k++) {
+                const float av = bf16_to_f32(a[k]);
+                const float *restrict b = bt + (size_t)k * Np;
+                /* Np is a multiple of NPU_TILE_N: a fixed inner trip count
+                 * lets -O2 vectorise */
+                for (int n0 = 0; n0 < Np; n0 += NPU_TILE_N) axpy_tile(part + n0, b + n0, av);
+            }
+            float *restrict c = C + (size_t)i * Np;
+            for (int n = 0; n < Np; n++) c[n] += part[n];
+        }
+    }
+}
+
+void bf16_dft_basis(int f, int k, float *c, float *s)
+{
+    /* reduce first so the angle is exact: 2π·((f·k) mod 400)/400 */
+    const double ang = 2.0 * M_PI * (double)((f * k) % NPU_MEL_NFFT) / NPU_MEL_NFFT;
+    *c = (float)cos(ang);
+    *s = (float)sin(ang);
+}
+
+void bf16ref_gemm(int M, int N, int K, const float *A, int lda, const float *W, int ldw,
+                  const float *bias, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++) {
+        const float *a = A + (size_t)i * lda;
+        for (int n = 0; n < N; n++) {
+            const float *w = W + (size_t)n * ldw;
+            float acc = 0.0f;
+            for (int kt = 0; kt < K; kt += NPU_TILE_K) {
+                const int ke = kt + NPU_TILE_K < K ? kt + NPU_TILE_K : K;
+                float p = 0.0f;
+                for (int k = kt; k < ke; k++) p += bf16_round(a[k]) * bf16_round(w[k]);
+                acc += p;
+            }
+            C[(size_t)i * ldc + n] = bias ? acc + bias[n] : acc;
+        }
+    }
+}
+
+/* one k-tiled dot product of bf16-rounded x with a table row */
+static float tiled_dot(int K, const float *x, const float *tab, int stride_sel, int f)
+{
+    float acc = 0.0f;
+    for (int kt = 0; kt < K; kt += NPU_TILE_K) {
+        const int ke = kt + NPU_TILE_K < K ? kt + NPU_TILE_K : K;
+        float p = 0.0f;
+        for (int k = kt; k < ke; k++) {
+            const float t = stride_sel ? tab[(f * k) % NPU_MEL_NFFT] : tab[k];
+            p += bf16_round(x[k]) * bf16_round(t);
+        }
+        acc += p;
+    }
+    return acc;
+}
+
+void bf16ref_mel_power(int n, const float *frames, int n_mels, const float *filters, float *out)
+{
+    float ctab[NPU_MEL_NFFT], stab[NPU_MEL_NFFT], pw[NPU_MEL_BINS];
+    for (int j = 0; j < NPU_MEL_NFFT; j++) bf16_dft_basis(1, j, &ctab[j], &stab[j]);
+    for (int i = 0; i < n; i++) {
+        const float *x = frames + (size_t)i * NPU_MEL_NFFT;
+        for (int f = 0; f < NPU_MEL_BINS; f++) {
+            const float re = tiled_dot(NPU_MEL_NFFT, x, ctab, 1, f);
+            const float im = tiled_dot(NPU_MEL_NFFT, x, stab, 1, f);
+            const float rr = re * re, ii = im * im;
+            pw[f] = rr + ii;
+        }
+        for (int m = 0; m < n_mels; m++)
+            out[(size_t)i * n_mels + m] =
+                tiled_dot(NPU_MEL_BINS, pw, filters + (size_t)m * NPU_MEL_BINS, 0, 0);
+    }
+}
+
+float bf16ref_exp(float x)
+{
+    if (x != x) return x;
+    if (x > 88.0f) x = 88.0f;   /* e^88 < FLT_MAX; keeps 2^n normal */
+    if (x < -87.0f) x = -87.0f; /* e^-87 > FLT_MIN */
+    const float t = x * 1.44269504f;                 /* log2(e) */
+    const int n = (int)(t + (t >= 0.0f ? 0.5f : -0.5f));
+    const float fn = (float)n;
+    /* Cody-Waite: ln 2 = 0.693359375 - 2.12194440e-4 (the first is exact in
+     * 9 bits, so fn*C1 is exact) */
+    float r = x - fn * 0.693359375f;
+    r = r - fn * -2.12194440e-4f;
+    float p = 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    const uint32_t bits = (uint32_t)(n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+void bf16ref_softmax(int n, const float *x, float *y)
+{
+    if (n <= 0) return;
+    float mx = bf16_round(x[0]);
+    for (int i = 1; i < n; i++) {
+        const float v = bf16_round(x[i]);
+        if (v > mx) mx = v;
+    }
+    float sum = 0.0f;
+    for (int i = 0; i < n; i++) {
+        y[i] = bf16ref_exp(bf16_round(x[i]) - mx);
+        sum += y[i];
+    }
+    const float inv = 1.0f / sum;
+    for (int i = 0; i < n; i++) y[i] = bf16_round(y[i] * inv);
+}
+
+float bf16ref_gelu(float x)
+{
+    x = bf16_round(x);
+    const float x3 = x * x * x;
+    const float inner = x + 0.044715f * x3;
+    const float u = 0.7978845608f * inner; /* sqrt(2/pi) */
+    float t;
+    if (u >= 9.0f) t = 1.0f;       /* tanh(9) = 1 - 3e-8: 1.0f in f32 */
+    else if (u <= -9.0f) t = -1.0f;
+    else {
+        const float e = bf16ref_exp(2.0f * u);
+        t = (e - 1.0f) / (e + 1.0f);
+    }
+    return bf16_round(0.5f * x * (1.0f + t));
+}

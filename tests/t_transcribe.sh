@@ -1,0 +1,109 @@
+#!/bin/sh
+# End to end: `livecap transcribe` against openai-whisper's transcribe()
+# outputs in ../shared/fixtures, the output formats, and bad input.
+set -u
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+F=$FIXTURES; fail=0
+ok()  { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fail=1; }
+
+# 1. Exact tokens and segment boundaries (temperature 0, as the fixtures).
+for fx in micro-en micro-v3; do
+    "$LIVECAP" transcribe -m "$F/$fx/model-f32.bin" -l en --no-fallback -o json "$F/jfk.wav" >"$T/$fx.json" 2>"$T/err" \
+        || { bad "$fx: exit $? $(cat "$T/err")"; continue; }
+    python3 - "$F/$fx/transcribe.json" "$T/$fx.json" <<'PY' && ok "$fx: tokens and boundaries identical" || bad "$fx: differs from transcribe.json"
+import json, sys
+ref = json.load(open(sys.argv[1]))["segments"]; got = json.load(open(sys.argv[2]))["segments"]
+assert len(ref) == len(got), (len(ref), len(got))
+for r, g in zip(ref, got):
+    assert r["tokens"] == g["tokens"], "tokens differ"
+    assert abs(r["start"] - g["start"]) < 1e-3 and abs(r["end"] - g["end"]) < 1e-3, (r["start"], r["end"], g["start"], g["end"])
+    assert r["text"] == g["text"], (r["text"][:40], g["text"][:40])
+PY
+done
+
+# 2. Language detection on the multilingual layout.
+"$LIVECAP" transcribe -m "$F/micro-v3/model-f32.bin" -l auto --no-fallback -o json "$F/jfk.wav" >"$T/auto.json"
+python3 - "$F/micro-v3/detect.json" "$T/auto.json" <<'PY' && ok "-l auto detects detect.json's language" || bad "-l auto"
+import json, sys
+assert json.load(open(sys.argv[1]))["top5"][0][0] == json.load(open(sys.argv[2]))["language"]
+PY
+
+# 3. f16 weights: at least 95% of the reference tokens.
+"$LIVECAP" transcribe -m "$F/micro-en/model-f16.bin" --no-fallback -o json "$F/jfk.wav" >"$T/f16.json"
+python3 - "$F/micro-en/transcribe.json" "$T/f16.json" <<'PY' && ok "f16 >= 95% tokens" || bad "f16 agreement"
+import json, sys
+r = [t for s in json.load(open(sys.argv[1]))["segments"] for t in s["tokens"]]
+g = [t for s in json.load(open(sys.argv[2]))["segments"] for t in s["tokens"]]
+same = sum(a == b for a, b in zip(r, g)); print("f16: %d/%d" % (same, max(len(r), len(g))))
+assert same >= 0.95 * max(len(r), len(g))
+PY
+
+# 4. SRT and VTT parse back, cue times equal the JSON segments.
+for fmt in srt vtt; do
+    "$LIVECAP" transcribe -m "$F/micro-v3/model-f32.bin" -l en --no-fallback -o $fmt --output-file "$T/out.$fmt" "$F/jfk.wav" \
+        || bad "$fmt: exit $?"
+    python3 - "$T/micro-v3.json" "$T/out.$fmt" $fmt <<'PY' && ok "$fmt parses back with the segments' times" || bad "$fmt cues"
+import json, re, sys
+segs = [s for s in json.load(open(sys.argv[1]))["segments"] if s["text"].strip()]
+txt = open(sys.argv[2], encoding="utf-8").read(); fmt = sys.argv[3]
+if fmt == "vtt":
+    assert txt.startswith("WEBVTT"), "no WEBVTT header"
+sep = "," if fmt == "srt" else "."
+pat = re.compile(r"(\d\d):(\d\d):(\d\d)%s(\d\d\d) --> (\d\d):(\d\d):(\d\d)%s(\d\d\d)" % (sep, sep))
+cues = [m.groups() for m in pat.finditer(txt)]
+assert len(cues) == len(segs), (len(cues), len(segs))
+sec = lambda h, m, s, ms: int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+for c, s in zip(cues, segs):
+    assert abs(sec(*c[:4]) - s["start"]) < 0.0015 and abs(sec(*c[4:]) - s["end"]) < 0.0015, (c, s["start"], s["end"])
+if fmt == "srt":
+    nums = re.findall(r"^(\d+)\n\d\d:", txt, re.M)
+    assert nums == [str(i + 1) for i in range(len(segs))], nums
+PY
+done
+"$LIVECAP" transcribe -m "$F/micro-en/model-f32.bin" --no-fallback "$F/jfk.wav" >"$T/out.txt" && [ "$(wc -l <"$T/out.txt")" -ge 1 ] \
+    && ok "txt output" || bad "txt output"
+
+# 5. --dump writes the fixture layout.
+"$LIVECAP" transcribe -m "$F/micro-v3/model-f32.bin" -l en --no-fallback --dump "$T/dump" "$F/jfk.wav" >/dev/null
+python3 - "$T/dump" <<'PY' && ok "--dump shapes" || bad "--dump"
+import sys, ast
+for name, shape in (("mel", (128, 3000)), ("enc", (1500, 64)), ("logits0", (51866,))):
+    b = open("%s/%s.npy" % (sys.argv[1], name), "rb").read()
+    assert b[:6] == b"\x93NUMPY"
+    hl = int.from_bytes(b[8:10], "little"); h = ast.literal_eval(b[10:10 + hl].decode())
+    assert h["shape"] == shape and h["descr"] == "<f4", (name, h)
+    assert len(b) - 10 - hl == 4 * eval("*".join(map(str, shape)))
+PY
+
+# 6. Bad audio: one line on stderr naming the file, exit 1.
+: >"$T/empty.wav"
+head -c 30 "$F/jfk.wav" >"$T/trunc.wav"
+echo "this is not audio" >"$T/text.wav"
+python3 - "$T/zero.wav" <<'PY'
+import struct, sys
+# a RIFF/WAVE header that claims 0 channels
+fmt = struct.pack("<HHIIHH", 1, 0, 16000, 32000, 2, 16)
+data = b"\0" * 64
+riff = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
+open(sys.argv[1], "wb").write(b"RIFF" + struct.pack("<I", len(riff)) + riff)
+PY
+for f in empty trunc text zero missing; do
+    "$LIVECAP" transcribe -m "$F/micro-en/model-f32.bin" "$T/$f.wav" >"$T/out" 2>"$T/err"; rc=$?
+    lines=$(wc -l <"$T/err")
+    if [ $rc -eq 1 ] && [ "$lines" -eq 1 ] && grep -q "$f.wav" "$T/err" && [ ! -s "$T/out" ]; then
+        ok "bad audio $f: $(cat "$T/err")"
+    else bad "bad audio $f: exit $rc, $lines lines: $(cat "$T/err")"; fi
+done
+
+# 7. Bad model and no model: one line, exit 1.
+head -c 5000 "$F/micro-en/model-f32.bin" >"$T/cut.bin"
+"$LIVECAP" transcribe -m "$T/cut.bin" "$F/jfk.wav" 2>"$T/err" >/dev/null; rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q cut.bin "$T/err" && ok "truncated model: $(cat "$T/err")" || bad "truncated model: $rc $(cat "$T/err")"
+XDG_DATA_HOME="$T/nodata" LIVECAP_CONFIG=/dev/null "$LIVECAP" transcribe "$F/jfk.wav" 2>"$T/err" >/dev/null; rc=$?
+[ $rc -eq 1 ] && grep -q "download-model.sh tiny.en" "$T/err" && grep -q "$T/nodata/livecap/models" "$T/err" \
+    && ok "no model: $(cat "$T/err")" || bad "no model: $rc $(cat "$T/err")"
+"$LIVECAP" transcribe -m "$F/micro-en/model-f32.bin" 2>"$T/err" >/dev/null; rc=$?
+[ $rc -eq 2 ] && ok "no input file: usage error" || bad "no input file: exit $rc"
+
+exit $fail

@@ -1,0 +1,196 @@
+/* test_fixtures.c: the engine against OpenAI's reference outputs in
+ * ../shared/fixtures (see its README for the tolerances): log-mel, encoder
+ * output, SOT logits, greedy tokens of window 0 (decode.json), and language
+ * detection (detect.json), for micro-en in f32 and f16 and micro-v3 in f32. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/audiofile.h"
+#include "decode/decode.h"
+#include "mel/mel.h"
+#include "test.h"
+#include "util/npy.h"
+
+static float *load_npy(const char *dir, const char *name, size_t *count)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    float *d = NULL;
+    int nd;
+    long shape[4];
+    lc_err e;
+    if (npy_read_f32(path, &d, &nd, shape, &e)) { fprintf(stderr, "%s\n", e.msg); return NULL; }
+    *count = 1;
+    for (int i = 0; i < nd; i++) *count *= (size_t)shape[i];
+    return d;
+}
+
+static double max_abs_err(const float *a, const float *b, size_t n, double *max_ref)
+{
+    double err = 0, mx = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        err = d > err ? d : err;
+        mx = fabs(b[i]) > mx ? fabs(b[i]) : mx;
+    }
+    if (max_ref) *max_ref = mx;
+    return err;
+}
+
+/* Reads the integer array following "key": [ in a JSON file (no nesting). */
+static int json_int_array(const char *path, const char *key, int *out, int max)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\"", key);
+    char *p = strstr(buf, pat);
+    if (!p || !(p = strchr(p, '['))) return -1;
+    int k = 0;
+    for (p++; *p && *p != ']';) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p) { p++; continue; }
+        if (k < max) out[k] = (int)v;
+        k++;
+        p = end;
+    }
+    return k;
+}
+
+static double json_number(const char *path, const char *key)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return NAN;
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\"", key);
+    char *p = strstr(buf, pat);
+    if (!p || !(p = strchr(p, ':'))) return NAN;
+    return strtod(p + 1, NULL);
+}
+
+static void check_model(const char *sub, const char *file, int exact)
+{
+    char dir[1024], path[1100];
+    snprintf(dir, sizeof dir, "%s/%s", fixtures_dir(), sub);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    printf("== %s/%s\n", sub, file);
+    lc_err e = {{0}};
+    lc_model *m = model_load(path, &e);
+    CHECKF(m != NULL, "%s", e.msg);
+    if (!m) return;
+    lc_backend *b = backend_create("cpu", 2, NULL, 0, &e);
+    lc_tokenizer *tok = tokenizer_create(m, &e);
+    lc_decoder *d = decoder_create(m, tok, b, 1, &e);
+    lc_mel *mel = mel_create(m->mel_filters, m->hp.n_mels, b, &e);
+    CHECK(b && tok && d && mel);
+
+    /* log-mel of the padded file; the fixture is its first 3000 frames */
+    char wav[1100];
+    snprintf(wav, sizeof wav, "%s/jfk.wav", fixtures_dir());
+    float *pcm = NULL;
+    size_t n = 0;
+    CHECKF(audiofile_read(wav, &pcm, &n, &e) == 0, "%s", e.msg);
+    long nf = 0;
+    float *full = mel_file(mel, pcm, (long)n, &nf, &e);
+    CHECK(full != NULL && nf == ((long)n + MEL_N_SAMPLES) / MEL_HOP);
+    size_t cnt;
+    float *ref_mel = load_npy(dir, "mel.npy", &cnt);
+    CHECK(ref_mel && cnt == (size_t)m->hp.n_mels * MEL_N_FRAMES);
+    float *cm = malloc(sizeof(float) * cnt), *win = malloc(sizeof(float) * cnt);
+    memcpy(win, full, sizeof(float) * cnt);
+    mel_to_channel_major(win, MEL_N_FRAMES, m->hp.n_mels, cm);
+    double err = max_abs_err(cm, ref_mel, cnt, NULL);
+    printf("mel max abs err %.3g\n", err);
+    CHECKF(err <= 1e-4, "mel error %g > 1e-4", err);
+
+    /* encoder on the reference mel itself, so the two checks are independent */
+    for (long t = 0; t < MEL_N_FRAMES; t++)
+        for (int c = 0; c < m->hp.n_mels; c++) win[t * m->hp.n_mels + c] = ref_mel[(size_t)c * MEL_N_FRAMES + t];
+    lc_state *st = decoder_state(d);
+    CHECKF(whisper_encode(st, win, &e) == 0, "%s", e.msg);
+    float *ref_enc = load_npy(dir, "enc.npy", &cnt);
+    CHECK(ref_enc && cnt == (size_t)m->hp.n_audio_ctx * m->hp.n_audio_state);
+    double mx;
+    err = max_abs_err(st->enc_out, ref_enc, cnt, &mx);
+    double enc_tol = (exact ? 1e-3 : 2e-2) * mx;
+    printf("enc max abs err %.3g (max |ref| %.3g)\n", err, mx);
+    CHECKF(err <= enc_tol, "enc error %g > %g", err, enc_tol);
+
+    /* logits at the last SOT-sequence position */
+    int sot_seq[8];
+    int ns = json_int_array(path[0] ? (snprintf(path, sizeof path, "%s/decode.json", dir), path) : path,
+                            "sot_sequence", sot_seq, 8);
+    CHECK(ns >= 1 && ns <= 4);
+    int seq[8] = {0}, pos[8] = {0, 1, 2, 3, 4, 5, 6, 7}, out = ns - 1;
+    CHECKF(whisper_decode(st, ns, sot_seq, seq, pos, 1, &out, &e) == 0, "%s", e.msg);
+    float *ref_logits = load_npy(dir, "logits0.npy", &cnt);
+    CHECK(ref_logits && cnt == (size_t)m->hp.n_vocab);
+    err = max_abs_err(st->logits, ref_logits, cnt, NULL);
+    printf("logits0 max abs err %.3g\n", err);
+    CHECKF(err <= (exact ? 1e-2 : 0.5), "logits error %g", err);
+
+    /* greedy tokens of window 0 (temperature 0, timestamps, default suppression) */
+    int ref_tok[512];
+    int nref = json_int_array(path, "tokens", ref_tok, 512);
+    int lang = m->multilingual ? sot_seq[1] - m->sp.lang0 : 0;
+    lc_decode_opts o = { .lang = lang, .temperature = 0, .max_initial_timestamp = 1.0, .length_penalty = -1 };
+    lc_decode_result r;
+    CHECKF(decode_window(d, &o, &r, &e) == 0, "%s", e.msg);
+    int same = 0;
+    for (int i = 0; i < nref && i < r.n_tokens; i++) same += r.tokens[i] == ref_tok[i];
+    printf("window-0 greedy tokens: %d/%d identical (got %d)\n", same, nref, r.n_tokens);
+    if (exact) {
+        CHECKF(r.n_tokens == nref && same == nref, "%d of %d tokens", same, nref);
+        double ref_lp = json_number(path, "avg_logprob"), ref_ns = json_number(path, "no_speech_prob");
+        CHECKF(fabs(r.avg_logprob - ref_lp) < 1e-3, "avg_logprob %g vs %g", r.avg_logprob, ref_lp);
+        CHECKF(fabs(r.no_speech_prob - ref_ns) < 1e-4, "no_speech_prob %g vs %g", r.no_speech_prob, ref_ns);
+    } else {
+        CHECKF(same >= 0.95 * nref, "f16: only %d of %d tokens identical", same, nref);
+    }
+
+    /* language detection (multilingual): the same most likely language */
+    snprintf(path, sizeof path, "%s/detect.json", dir);
+    FILE *df = fopen(path, "r");
+    if (df && m->multilingual) {
+        char buf[4096];
+        size_t k = fread(buf, 1, sizeof buf - 1, df);
+        buf[k] = 0;
+        char code[16] = "";
+        char *q = strstr(buf, "[");
+        if (q && (q = strchr(q + 1, '"'))) sscanf(q + 1, "%15[^\"]", code);
+        /* detection runs on pad_or_trim(full mel), i.e. the fixture mel */
+        CHECK(whisper_encode(st, win, &e) == 0);
+        double probs[128];
+        int best = decode_detect_language(d, probs, &e);
+        printf("detected %s (reference %s, p=%.4f)\n", model_lang_code(best), code, probs[best]);
+        CHECKF(best >= 0 && !strcmp(model_lang_code(best), code), "detected %s, reference %s",
+               best >= 0 ? model_lang_code(best) : "?", code);
+    }
+    if (df) fclose(df);
+
+    free(cm); free(win); free(full); free(pcm); free(ref_mel); free(ref_enc); free(ref_logits);
+    mel_free(mel);
+    decoder_free(d);
+    tokenizer_free(tok);
+    backend_destroy(b);
+    model_free(m);
+}
+
+int main(void)
+{
+    check_model("micro-en", "model-f32.bin", 1);
+    check_model("micro-en", "model-f16.bin", 0);
+    check_model("micro-v3", "model-f32.bin", 1);
+    TEST_DONE();
+}
