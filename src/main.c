@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/config.h"
+#include "model/genmodel.h"
 
 #ifndef LIVECAP_VERSION
 #define LIVECAP_VERSION "0.1.0"
@@ -12,6 +13,9 @@
 
 int main(int argc, char **argv)
 {
+    /* genmodel has its own options (shapes, ftype, seed): not config keys */
+    if (argc >= 2 && !strcmp(argv[1], "genmodel")) return genmodel_main(argc - 1, argv + 1);
+
     static lc_config cfg; /* large (paths); static keeps it off the stack */
     lc_err e = {{0}};
     int rc = config_load(&cfg, argc, argv, &e);
