@@ -106,4 +106,26 @@ XDG_DATA_HOME="$T/nodata" LIVECAP_CONFIG=/dev/null "$LIVECAP" transcribe "$F/jfk
 "$LIVECAP" transcribe -m "$F/micro-en/model-f32.bin" 2>"$T/err" >/dev/null; rc=$?
 [ $rc -eq 2 ] && ok "no input file: usage error" || bad "no input file: exit $rc"
 
+# 8. Beam search, prompts, translate and the no-speech skip run through the CLI.
+"$LIVECAP" transcribe -m "$F/micro-v3/model-f32.bin" -l en --beam 5 --no-fallback -o json "$F/jfk.wav" >"$T/beam.json" \
+    && python3 - "$T/beam.json" 51866 <<'PY' && ok "--beam 5: timestamp rules hold" || bad "--beam 5"
+import json, sys
+tb = int(sys.argv[2]) - 1501
+segs = json.load(open(sys.argv[1]))["segments"]
+assert segs, "no segments"
+last = 0.0
+for s in segs:
+    ts = [t - tb for t in s["tokens"] if t >= tb]
+    assert ts == sorted(ts), ts                      # timestamps never decrease
+    assert s["start"] >= last - 1e-9 and s["end"] >= s["start"], (last, s["start"], s["end"])
+    last = s["start"]
+PY
+"$LIVECAP" transcribe -m "$F/micro-en/model-f32.bin" --no-speech-threshold 0 --logprob-threshold 0 -o json "$F/jfk.wav" >"$T/skip.json" \
+    && python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["segments"] == []' "$T/skip.json" \
+    && ok "no-speech skip drops every window" || bad "no-speech skip"
+"$LIVECAP" transcribe -m "$F/micro-en/model-f32.bin" --no-fallback --initial-prompt "Ask not what your country" -o json "$F/jfk.wav" >"$T/prompt.json" \
+    && ! cmp -s "$T/prompt.json" "$T/micro-en.json" && ok "--initial-prompt conditions the decoder" || bad "--initial-prompt"
+"$LIVECAP" transcribe -m "$F/micro-v3/model-f32.bin" -l de --translate --no-fallback -o txt "$F/jfk.wav" >/dev/null \
+    && ok "--translate runs" || bad "--translate"
+
 exit $fail

@@ -441,19 +441,19 @@ static float init_std(int64_t fan_in) { return (float)(1.0 / sqrt(3.0 * (double)
 static void tl_linear(tlist *l, const char *p, const char *nm, int64_t in, int64_t out, int bias, float bstd)
 {
     char n[64];
-    snprintf(n, sizeof n, "%s.%s.weight", p, nm);
+    snprintf(n, sizeof n, "%.30s.%.24s.weight", p, nm);
     tl_add(l, n, 2, in, out, 1, INIT_GAUSS, 0, init_std(in)); /* [out, in] */
     if (!bias) return;
-    snprintf(n, sizeof n, "%s.%s.bias", p, nm);
+    snprintf(n, sizeof n, "%.30s.%.24s.bias", p, nm);
     tl_add(l, n, 1, out, 1, 1, INIT_GAUSS, 0, bstd);
 }
 
 static void tl_ln(tlist *l, const char *p, const char *nm, int64_t n_state, float bstd)
 {
     char n[64];
-    snprintf(n, sizeof n, "%s.%s.weight", p, nm);
+    snprintf(n, sizeof n, "%.30s.%.24s.weight", p, nm);
     tl_add(l, n, 1, n_state, 1, 1, INIT_GAUSS, 1, LN_STD);
-    snprintf(n, sizeof n, "%s.%s.bias", p, nm);
+    snprintf(n, sizeof n, "%.30s.%.24s.bias", p, nm);
     tl_add(l, n, 1, n_state, 1, 1, INIT_GAUSS, 0, bstd);
 }
 

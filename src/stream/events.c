@@ -1,0 +1,212 @@
+/* events.c: headless lines, the JSON Lines stream and --save files. */
+#include "stream/events.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "out/writers.h"
+#include "util/json.h"
+
+struct lc_events {
+    pthread_mutex_t mu;
+    int headless;
+    FILE *jsonl;           /* NULL = none; may be stdout */
+    FILE *save;
+    const char *save_fmt;  /* "txt", "srt", "vtt", "jsonl" */
+    char jsonl_path[4096], save_path[4096];
+    int jsonl_err, save_err, out_err;
+    long n_finals;
+    int64_t t0;
+};
+
+static double wall_ms(const lc_events *ev) { return (ring_now_ns() - ev->t0) / 1e6; }
+
+lc_events *events_open(int headless, const char *jsonl, const char *save, lc_err *e)
+{
+    lc_events *ev = calloc(1, sizeof *ev);
+    if (!ev) { lc_fail(e, "out of memory"); return NULL; }
+    pthread_mutex_init(&ev->mu, NULL);
+    ev->headless = headless;
+    ev->t0 = ring_now_ns();
+    if (jsonl && jsonl[0]) {
+        snprintf(ev->jsonl_path, sizeof ev->jsonl_path, "%s", jsonl);
+        ev->jsonl = strcmp(jsonl, "-") ? fopen(jsonl, "w") : stdout;
+        if (!ev->jsonl) { lc_fail(e, "--jsonl: cannot write %s", jsonl); goto fail; }
+    }
+    if (save && save[0]) {
+        snprintf(ev->save_path, sizeof ev->save_path, "%s", save);
+        if (!(ev->save_fmt = writers_format_for_path(save))) {
+            lc_fail(e, "--save %s: unknown extension (use .txt, .srt, .vtt or .jsonl)", save);
+            goto fail;
+        }
+        if (!(ev->save = fopen(save, "w"))) { lc_fail(e, "--save: cannot write %s", save); goto fail; }
+        if (!strcmp(ev->save_fmt, "vtt")) writers_vtt_header(ev->save);
+        fflush(ev->save);
+    }
+    return ev;
+fail:
+    events_close(ev, NULL);
+    return NULL;
+}
+
+static void jsonl_done(lc_events *ev)
+{
+    fprintf(ev->jsonl, ",\"wall_ms\":%.0f}\n", wall_ms(ev));
+    if (fflush(ev->jsonl) != 0 || ferror(ev->jsonl)) ev->jsonl_err = 1;
+}
+
+void events_start(lc_events *ev, const char *model, const char *backend, const char *device, int sample_rate)
+{
+    pthread_mutex_lock(&ev->mu);
+    if (ev->jsonl) {
+        fputs("{\"type\":\"start\",\"model\":", ev->jsonl);
+        json_write_string(ev->jsonl, model);
+        fputs(",\"backend\":", ev->jsonl);
+        json_write_string(ev->jsonl, backend);
+        fputs(",\"device\":", ev->jsonl);
+        json_write_string(ev->jsonl, device);
+        fprintf(ev->jsonl, ",\"sample_rate\":%d", sample_rate);
+        jsonl_done(ev);
+    }
+    pthread_mutex_unlock(&ev->mu);
+}
+
+/* {"type":…,"t0":…,"t1":…,"text":…[,"latency_ms":…] without the closing brace */
+static void write_seg(FILE *f, const char *type, const lc_final *s, double latency_ms)
+{
+    fprintf(f, "{\"type\":\"%s\",\"t0\":", type);
+    json_write_fixed(f, s->t0, 3);
+    fputs(",\"t1\":", f);
+    json_write_fixed(f, s->t1, 3);
+    fputs(",\"text\":", f);
+    json_write_string(f, s->text);
+    if (latency_ms >= 0) fprintf(f, ",\"latency_ms\":%.0f", latency_ms);
+    else fputs(",\"latency_ms\":null", f);
+}
+
+/* One line of text: line breaks inside a final become spaces. */
+static void one_line(const char *in, char *out, size_t cap)
+{
+    size_t i = 0;
+    for (; in[i] && i + 1 < cap; i++) out[i] = in[i] == '\n' || in[i] == '\r' ? ' ' : in[i];
+    out[i] = 0;
+}
+
+static void save_final(lc_events *ev, const lc_final *f, double latency_ms)
+{
+    FILE *s = ev->save;
+    if (!strcmp(ev->save_fmt, "srt")) writers_srt_cue(s, (int)ev->n_finals, f->t0, f->t1, f->text);
+    else if (!strcmp(ev->save_fmt, "vtt")) writers_vtt_cue(s, f->t0, f->t1, f->text);
+    else if (!strcmp(ev->save_fmt, "txt")) writers_txt_line(s, f->text);
+    else { write_seg(s, "final", f, latency_ms); fputs("}\n", s); }
+    /* each final reaches the disk as it is committed: a signal or crash
+     * leaves a complete file */
+    if (fflush(s) != 0 || ferror(s)) ev->save_err = 1;
+    fsync(fileno(s));
+}
+
+void events_final(lc_events *ev, const lc_final *f, double latency_ms)
+{
+    pthread_mutex_lock(&ev->mu);
+    ev->n_finals++;
+    if (ev->headless) {
+        char a[WRITERS_TS_LEN], b[WRITERS_TS_LEN], line[sizeof f->text];
+        writers_format_ts(f->t0, '.', a);
+        writers_format_ts(f->t1, '.', b);
+        one_line(f->text, line, sizeof line);
+        printf("[%s --> %s] ", a, b);
+        writers_txt_line(stdout, line);
+        if (fflush(stdout) != 0) ev->out_err = 1;
+    }
+    if (ev->jsonl) { write_seg(ev->jsonl, "final", f, latency_ms); jsonl_done(ev); }
+    if (ev->save) save_final(ev, f, latency_ms);
+    pthread_mutex_unlock(&ev->mu);
+}
+
+void events_partial(lc_events *ev, const lc_final *p, double latency_ms)
+{
+    pthread_mutex_lock(&ev->mu);
+    if (ev->jsonl) { write_seg(ev->jsonl, "partial", p, latency_ms); jsonl_done(ev); }
+    pthread_mutex_unlock(&ev->mu);
+}
+
+static void write_pct(FILE *f, const char *name, const lc_stage_pct *s, int comma)
+{
+    fprintf(f, "%s\"%s\":{\"p50_ms\":", comma ? "," : "", name);
+    json_write_fixed(f, s->p50_ms, 2);
+    fputs(",\"p95_ms\":", f);
+    json_write_fixed(f, s->p95_ms, 2);
+    fprintf(f, ",\"n\":%llu}", (unsigned long long)s->n);
+}
+
+void events_stats(lc_events *ev, const lc_pipeline_snapshot *s)
+{
+    pthread_mutex_lock(&ev->mu);
+    FILE *f = ev->jsonl;
+    if (f) {
+        fputs("{\"type\":\"stats\",\"audio_s\":", f);
+        json_write_fixed(f, s->audio_s, 3);
+        fputs(",\"rtf\":", f);
+        json_write_fixed(f, s->rtf, 3);
+        fprintf(f, ",\"lag_ms\":%.0f,\"dropped_ms\":%.0f,\"stages\":{", s->lag_ms, s->dropped_ms);
+        for (int i = 0; i < LC_STAGE_COUNT; i++) write_pct(f, stats_stage_name(i), &s->stage[i], i > 0);
+        fputs("},\"latency\":{", f);
+        write_pct(f, "final", &s->final_latency, 0);
+        write_pct(f, "partial", &s->partial_latency, 1);
+        fputs("},\"util\":{\"cpu\":", f);
+        json_write_fixed(f, s->cpu, 3);
+        fputs(",\"npu\":", f);
+        if (s->npu >= 0) json_write_fixed(f, s->npu, 3);
+        else fputs("null", f);
+        fputs(",\"cpu_cores\":", f);
+        json_write_fixed(f, s->cpu_cores, 3);
+        fputs(",\"cpu_mel\":", f);
+        json_write_fixed(f, s->cpu_mel, 3);
+        fputs(",\"cpu_decode\":", f);
+        json_write_fixed(f, s->cpu_decode, 3);
+        fprintf(f, "},\"vad_db\":%.1f,\"speech\":%s", s->vad_level_db, s->in_speech ? "true" : "false");
+        jsonl_done(ev);
+    }
+    pthread_mutex_unlock(&ev->mu);
+}
+
+void events_end(lc_events *ev, double audio_s, long finals)
+{
+    pthread_mutex_lock(&ev->mu);
+    if (ev->jsonl) {
+        fputs("{\"type\":\"end\",\"audio_s\":", ev->jsonl);
+        json_write_fixed(ev->jsonl, audio_s, 3);
+        fprintf(ev->jsonl, ",\"finals\":%ld", finals);
+        jsonl_done(ev);
+    }
+    pthread_mutex_unlock(&ev->mu);
+}
+
+long events_finals(lc_events *ev)
+{
+    pthread_mutex_lock(&ev->mu);
+    long n = ev->n_finals;
+    pthread_mutex_unlock(&ev->mu);
+    return n;
+}
+
+int events_close(lc_events *ev, lc_err *e)
+{
+    if (!ev) return 0;
+    int rc = 0;
+    if (ev->jsonl && ev->jsonl != stdout && fclose(ev->jsonl) != 0) ev->jsonl_err = 1;
+    if (ev->save && fclose(ev->save) != 0) ev->save_err = 1;
+    if (ev->jsonl_err) rc = lc_fail(e, "--jsonl: cannot write %s", ev->jsonl_path);
+    else if (ev->save_err) rc = lc_fail(e, "--save: cannot write %s", ev->save_path);
+    else if (ev->out_err) rc = lc_fail(e, "cannot write standard output");
+    pthread_mutex_destroy(&ev->mu);
+    free(ev);
+    return rc;
+}
+
+void events_sink_final(void *ctx, const lc_final *f, double latency_ms) { events_final(ctx, f, latency_ms); }
+void events_sink_partial(void *ctx, const lc_final *p, double latency_ms) { events_partial(ctx, p, latency_ms); }
