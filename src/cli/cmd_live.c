@@ -68,7 +68,12 @@ static void run_loop(lc_pipeline *p, lc_events *ev, lc_capture *cap)
     int64_t next = ring_now_ns() + STATS_PERIOD_MS * 1000000LL, next_check = 0;
     lc_pipeline_snapshot *s = malloc(sizeof *s);
     if (!s) return;
-    while (!got_signal) {
+    int stopping = 0;
+    for (;;) {
+        if (got_signal && !stopping) { /* finish the step in flight, stats keep coming */
+            pipeline_request_stop(p);
+            stopping = 1;
+        }
         int64_t now = ring_now_ns();
         int wait_ms = next > now ? (int)((next - now) / 1000000) + 1 : 0;
         int done = pipeline_wait(p, wait_ms);
@@ -80,7 +85,7 @@ static void run_loop(lc_pipeline *p, lc_events *ev, lc_capture *cap)
             if (next < now) next = now + STATS_PERIOD_MS * 1000000LL;
         }
         if (done) break;
-        if (now >= next_check) { /* a device that stalls or vanishes: say so, try to reopen */
+        if (!stopping && now >= next_check) { /* a device that stalls or vanishes: say so, try to reopen */
             char msg[256];
             lc_err e;
             if (capture_status(cap, msg, sizeof msg) && capture_reopen(cap, &e))

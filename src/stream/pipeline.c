@@ -44,7 +44,7 @@ struct lc_pipeline {
     int64_t audio_cap, buf_start, buf_end, mel_end;
     int64_t decoded_end;          /* end of the last window decoded (or skipped as silence) */
     int64_t speech_last;          /* speech was active up to this sample */
-    int in_speech, speech_end_pending, eof_in, stop, finished, paused;
+    int in_speech, speech_end_pending, eof_in, stop, finished, paused, dec_exited;
     double vad_level;
     double dropped_ms;
     uint64_t overrun_frames;
@@ -424,6 +424,7 @@ static void *dec_main(void *arg)
     if (!stopped) flush_policy(p);
     pthread_mutex_lock(&p->mu);
     if (!stopped) p->finished = 1;
+    p->dec_exited = 1;
     pthread_cond_broadcast(&p->cv_done);
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -527,13 +528,14 @@ int pipeline_wait(lc_pipeline *p, int timeout_ms)
     if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
     pthread_mutex_lock(&p->mu);
     int rc = 0;
-    while (!p->finished && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&p->cv_done, &p->mu, &ts);
-    int done = p->finished;
+    while (!p->finished && !p->dec_exited && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&p->cv_done, &p->mu, &ts);
+    int done = p->finished || p->dec_exited;
     pthread_mutex_unlock(&p->mu);
     return done;
 }
 
-void pipeline_stop(lc_pipeline *p)
+void pipeline_request_stop(lc_pipeline *p)
 {
     if (!p || !p->started || p->joined) return;
     capture_stop(p->o.capture);
@@ -541,6 +543,12 @@ void pipeline_stop(lc_pipeline *p)
     p->stop = 1;
     pthread_cond_broadcast(&p->cv_work);
     pthread_mutex_unlock(&p->mu);
+}
+
+void pipeline_stop(lc_pipeline *p)
+{
+    if (!p || !p->started || p->joined) return;
+    pipeline_request_stop(p);
     pthread_join(p->th_mel, NULL);
     pthread_join(p->th_dec, NULL);
     p->joined = 1;
@@ -640,7 +648,9 @@ void pipeline_snapshot(lc_pipeline *p, lc_pipeline_snapshot *s)
     s->cpu_decode = p->u_dec;
     s->cpu_cores = p->u_cores;
     s->cpu = p->u_cores / s->n_cores;
-    s->npu = p->have_util ? p->u_npu : (npu_busy_ns(p, &alive), alive ? 0 : -1);
+    int present = 0;
+    if (!p->have_util) npu_busy_ns(p, &present);
+    s->npu = p->have_util ? p->u_npu : present ? 0 : -1; /* -1: no NPU, JSON null */
     s->n_finals = p->n_finals;
     s->partial = p->partial;
     pthread_mutex_unlock(&p->smu);

@@ -125,8 +125,14 @@ lc_pipeline *pipeline_create(const lc_pipeline_opts *o, lc_err *e);
 /* Starts the workers, then the capture. */
 int pipeline_start(lc_pipeline *p, lc_err *e);
 /* Waits up to timeout_ms (condition variable) for the pipeline to finish
- * (end of input drained and flushed). Returns 1 when finished, else 0. */
+ * (end of input drained and flushed), or, after pipeline_request_stop, for
+ * the decode worker to have left (it finishes the step it is in). Returns
+ * 1 when so, else 0. */
 int pipeline_wait(lc_pipeline *p, int timeout_ms);
+/* Stops capture and tells the workers to stop; does not wait. The owner
+ * keeps its loop (stats) going with pipeline_wait, then calls
+ * pipeline_stop. */
+void pipeline_request_stop(lc_pipeline *p);
 /* Stops capture and both workers (no more decoding), then commits the
  * pending text through the sink's final callback. Idempotent. */
 void pipeline_stop(lc_pipeline *p);

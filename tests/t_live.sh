@@ -1,0 +1,115 @@
+#!/bin/sh
+# `livecap live --input` end to end on a random-weight tiny model: finals
+# never overlap, stats come at least once per second of wall time,
+# dropped_ms is 0 at speed 1, the --save SRT and the headless lines equal
+# the finals, start/end are there, exit 0; SIGINT mid-run leaves a complete
+# SRT; silence gives no text; device/model errors are one line, exit 1.
+set -u
+: "${LIVECAP:=build/livecap}" "${FIXTURES:=../shared/fixtures}"
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+model=$tmp/tiny.bin
+"$LIVECAP" genmodel "$model" >/dev/null 2>&1 || model=$FIXTURES/micro-en/model-f32.bin
+[ -r "$model" ] || fail "no model"
+# jfk (11 s of speech) then 3 s of silence
+sox -n -r 16000 -c 1 -b 16 "$tmp/sil3.wav" trim 0 3 || fail sox
+sox "$FIXTURES/jfk.wav" "$tmp/sil3.wav" "$tmp/jfk_sil.wav" || fail sox
+# a 16-token cap keeps each decode short on a shared 2-core machine
+opts="-m $model -t 2 --max-tokens 16"
+
+# check.py JSONL [SRT] [HEADLESS]: the event stream's invariants
+cat > "$tmp/check.py" <<'PY'
+import json, re, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+types = [e["type"] for e in ev]
+assert types[0] == "start", types[:1]
+s = ev[0]
+assert s["backend"] in ("cpu", "npu", "npu-emu") and s["sample_rate"] > 0 and s["model"] and s["device"], s
+finals = [e for e in ev if e["type"] == "final"]
+prev = 0.0
+for f in finals:
+    assert f["t0"] >= prev - 1e-9, ("overlap", prev, f)
+    assert f["t1"] >= f["t0"], f
+    assert f["latency_ms"] is None or f["latency_ms"] >= 0, f
+    prev = f["t1"]
+stats = [e for e in ev if e["type"] == "stats"]
+assert stats, "no stats"
+for st in stats:
+    for k in ("audio_s", "rtf", "lag_ms", "dropped_ms", "stages", "util"):
+        assert k in st, k
+    for k in ("capture", "mel", "encoder", "decoder"):
+        assert "p50_ms" in st["stages"][k] and "p95_ms" in st["stages"][k], k
+    assert st["util"]["npu"] is None or 0 <= st["util"]["npu"] <= 1
+# stats at least once per second of wall time, from start to end
+walls = [e["wall_ms"] for e in ev if e["type"] in ("start", "stats", "end")]
+gaps = [b - a for a, b in zip(walls, walls[1:])]
+assert max(gaps) <= 1000, ("stats gap", max(gaps))
+mode = sys.argv[2]
+if mode == "full":
+    assert types[-1] == "end", types[-1]
+    assert ev[-1]["finals"] == len(finals), (ev[-1], len(finals))
+    assert all(st["dropped_ms"] == 0 for st in stats), "dropped at speed 1"
+    assert finals, "no finals"
+if mode == "silence":
+    assert not finals and not [e for e in ev if e["type"] == "partial" and e["text"]], "text on silence"
+def ms(h, m, s, f): return ((int(h) * 60 + int(m)) * 60 + int(s)) * 1000 + int(f)
+if len(sys.argv) > 3:   # the SRT holds exactly the finals
+    txt = open(sys.argv[3], encoding="utf-8").read()
+    cues = [c for c in txt.split("\n\n") if c.strip()]
+    assert len(cues) == len(finals), (len(cues), len(finals))
+    for i, (c, f) in enumerate(zip(cues, finals)):
+        lines = c.split("\n")
+        assert lines[0] == str(i + 1), lines[0]
+        m = re.fullmatch(r"(\d\d):(\d\d):(\d\d),(\d\d\d) --> (\d\d):(\d\d):(\d\d),(\d\d\d)", lines[1])
+        assert m, lines[1]
+        g = m.groups()
+        assert ms(*g[:4]) == round(f["t0"] * 1000) and ms(*g[4:]) == round(f["t1"] * 1000), (lines[1], f)
+        assert "\n".join(lines[2:]) == f["text"].strip(), (lines[2:], f["text"])
+if len(sys.argv) > 4:   # headless stdout: one line per final
+    out = [l for l in open(sys.argv[4], encoding="utf-8").read().split("\n") if l]
+    assert len(out) == len(finals), (len(out), len(finals))
+    for l, f in zip(out, finals):
+        m = re.match(r"\[(\d\d):(\d\d):(\d\d)\.(\d\d\d) --> (\d\d):(\d\d):(\d\d)\.(\d\d\d)\] (.*)$", l)
+        assert m and ms(*m.groups()[:4]) == round(f["t0"] * 1000), l
+        assert m.group(9) == " ".join(f["text"].split("\n")).strip(), l
+print("ok:", len(finals), "finals,", len(stats), "stats")
+PY
+
+# 1. speed 1 (no drops allowed), jfk + silence
+"$LIVECAP" live --input "$tmp/jfk_sil.wav" --speed 1 --headless --jsonl "$tmp/a.jsonl" --save "$tmp/a.srt" \
+    $opts >"$tmp/a.out" 2>"$tmp/a.err"; rc=$?
+[ $rc -eq 0 ] || { cat "$tmp/a.err"; fail "live exited $rc"; }
+python3 "$tmp/check.py" "$tmp/a.jsonl" full "$tmp/a.srt" "$tmp/a.out" || fail "speed-1 run"
+
+# 2. SIGINT mid-run: exit 0, end event, the SRT holds every final so far
+"$LIVECAP" live --input "$tmp/jfk_sil.wav" --speed 1 --headless --jsonl "$tmp/b.jsonl" --save "$tmp/b.srt" \
+    $opts >"$tmp/b.out" 2>"$tmp/b.err" &
+pid=$!
+i=0
+while [ $i -lt 300 ] && ! grep -q '"type":"final"' "$tmp/b.jsonl" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+grep -q '"type":"final"' "$tmp/b.jsonl" || { kill $pid; fail "no final within 30 s"; }
+kill -INT $pid
+wait $pid; rc=$?
+[ $rc -eq 0 ] || { cat "$tmp/b.err"; fail "SIGINT run exited $rc"; }
+tail -n 1 "$tmp/b.jsonl" | grep -q '"type":"end"' || fail "no end event after SIGINT"
+grep -q '"audio_s":1[0-4]\.' "$tmp/b.jsonl" | tail -n 1 >/dev/null
+python3 "$tmp/check.py" "$tmp/b.jsonl" sigint "$tmp/b.srt" "$tmp/b.out" || fail "SIGINT run"
+end_s=$(tail -n 1 "$tmp/b.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["audio_s"])')
+python3 -c "import sys; sys.exit(0 if $end_s < 13.9 else 1)" || fail "SIGINT did not stop early ($end_s s)"
+
+# 3. silence only: no text at all (no hallucinations), still stats and end
+sox -n -r 16000 -c 1 -b 16 "$tmp/sil.wav" trim 0 4 || fail sox
+"$LIVECAP" live --input "$tmp/sil.wav" --speed 2 --headless --jsonl "$tmp/c.jsonl" $opts >"$tmp/c.out" 2>&1 \
+    || fail "silence run failed"
+python3 "$tmp/check.py" "$tmp/c.jsonl" silence || fail "silence run"
+[ -s "$tmp/c.out" ] && fail "headless printed text on silence"
+
+# 4. errors: one line, exit 1
+"$LIVECAP" live --device no-such-device-xyz --headless $opts >/dev/null 2>"$tmp/d.err"; rc=$?
+[ $rc -eq 1 ] || fail "bad --device exited $rc"
+[ "$(cat "$tmp/d.err")" = "livecap: --device no-such-device-xyz: no capture device matches (see livecap devices)" ] \
+    || { cat "$tmp/d.err"; fail "bad --device message"; }
+"$LIVECAP" live --input "$tmp/sil.wav" --headless -m "$tmp/none.bin" >/dev/null 2>"$tmp/e.err"; rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l < "$tmp/e.err")" -eq 1 ] && grep -q none.bin "$tmp/e.err" || fail "missing model: rc $rc, $(cat "$tmp/e.err")"
+echo "ok"
