@@ -15,7 +15,6 @@
 #include "mel/mel.h"
 #include "model/genmodel.h"
 
-int cmd_threads(const lc_config *cfg); /* cmd_transcribe.c */
 
 typedef struct bench_row {
     char path[1024];

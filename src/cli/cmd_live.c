@@ -17,7 +17,6 @@
 #include "stream/events.h"
 #include "stream/pipeline.h"
 
-int cmd_threads(const lc_config *cfg); /* cmd_transcribe.c */
 
 #define RING_SAMPLES (1u << 20) /* ≥ 5 s of 96 kHz stereo: the mel worker reads every 10 ms */
 #define STATS_PERIOD_MS 500     /* SPEC §4: stats at least once a second; twice for margin */
@@ -34,18 +33,6 @@ static void install_signals(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
-}
-
-static int live_lang(const lc_config *cfg, const lc_model *m, int *lang)
-{
-    if (!m->multilingual) { *lang = 0; return 0; }
-    if (!strcmp(cfg->language, "auto") || !cfg->language[0]) { *lang = -1; return 0; }
-    *lang = model_lang_index(cfg->language);
-    if (*lang < 0 || *lang >= m->sp.n_langs) {
-        fprintf(stderr, "livecap: --language: unknown language code '%s' for %s\n", cfg->language, m->path);
-        return -1;
-    }
-    return 0;
 }
 
 static lc_capture *open_capture(const lc_config *cfg, lc_ring *ring, lc_capture_info *info)
@@ -127,7 +114,7 @@ int cmd_live(lc_config *cfg)
         fprintf(stderr, "livecap: %s\n", e.msg);
         goto done;
     }
-    if (live_lang(cfg, m, &lang)) goto done;
+    if (cmd_resolve_language(cfg, m, &lang)) goto done;
     if (whisper_prepare(m, b, &e) || !(tok = tokenizer_create(m, &e))) { fprintf(stderr, "livecap: %s\n", e.msg); goto done; }
     /* no TUI yet: the default command behaves as --headless */
     if (!(ev = events_open(1, cfg->jsonl, cfg->save, &e))) { fprintf(stderr, "livecap: %s\n", e.msg); goto done; }

@@ -69,7 +69,7 @@ static int dump_window(dump_ctx *c, const float *mel, const lc_state *st)
     return npy_write_f32(path, decoder_state(c->d)->logits, 1, lshape, &c->err);
 }
 
-static int resolve_lang(const lc_config *cfg, const lc_model *m, int *lang)
+int cmd_resolve_language(const lc_config *cfg, const lc_model *m, int *lang)
 {
     if (!m->multilingual) { *lang = 0; return 0; }
     if (!strcmp(cfg->language, "auto") || !cfg->language[0]) { *lang = -1; return 0; }
@@ -111,7 +111,7 @@ int cmd_transcribe(lc_config *cfg)
     lc_mel *mel = NULL;
     FILE *out = stdout;
     int group = cfg->beam > cfg->best_of ? cfg->beam : cfg->best_of;
-    if (resolve_lang(cfg, m, &lang)) goto done;
+    if (cmd_resolve_language(cfg, m, &lang)) goto done;
     if (whisper_prepare(m, b, &e) || !(tok = tokenizer_create(m, &e)) ||
         !(d = decoder_create(m, tok, b, group, &e)) || !(mel = mel_create(m->mel_filters, m->hp.n_mels, b, &e))) {
         fprintf(stderr, "livecap: %s\n", e.msg);

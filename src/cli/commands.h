@@ -10,4 +10,11 @@ int cmd_devices(lc_config *cfg);     /* cmd_devices.c */
 int cmd_bench(lc_config *cfg);       /* cmd_bench.c */
 int cmd_genmodel(lc_config *cfg);    /* cmd_genmodel.c: random-weight models */
 
+/* Shared by the commands (cmd_transcribe.c). */
+int cmd_threads(const lc_config *cfg);       /* -t, or every online core */
+struct lc_model;
+/* Language index for cfg->language on model m: 0 for English-only models,
+ * -1 for "auto"; prints one line and returns -1 for an unknown code. */
+int cmd_resolve_language(const lc_config *cfg, const struct lc_model *m, int *lang);
+
 #endif
