@@ -46,6 +46,8 @@ static int bench_model(const char *path, lc_backend *b, double sgemm, double gbp
     if (!m) return -1;
     int rc = -1;
     lc_tokenizer *tok = NULL;
+    /* as transcribe and live run it: compact decoder weights unless f32 */
+    if (model_prefers_compact(m) && model_compact(m, e)) { model_free(m); return -1; }
     lc_decoder *d = NULL;
     lc_mel *mel = NULL;
     float *pcm = NULL, *frames = NULL;
@@ -103,7 +105,7 @@ static int bench_model(const char *path, lc_backend *b, double sgemm, double gbp
         row->decode_ms_per_token += t;
     }
     row->decode_ms_per_token /= ND;
-    double bytes = (double)model_decoder_weight_floats(m) * sizeof(float);
+    double bytes = (double)model_decoder_weight_bytes(m);
     row->decode_vs_bandwidth = bytes / (row->decode_ms_per_token * 1e-3) / (gbps * 1e9);
     (void)best;
     rc = 0;

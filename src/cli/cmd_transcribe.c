@@ -102,6 +102,11 @@ int cmd_transcribe(lc_config *cfg)
     double t_load = now_ms();
     lc_model *m = model_load(path, &e);
     if (!m) { fprintf(stderr, "livecap: %s\n", e.msg); return 1; }
+    if (!cfg->precise && model_prefers_compact(m) && model_compact(m, &e)) {
+        fprintf(stderr, "livecap: %s\n", e.msg);
+        model_free(m);
+        return 1;
+    }
     char why[256] = "";
     lc_backend *b = backend_create(cfg->backend, threads, why, sizeof why, &e);
     if (!b) { fprintf(stderr, "livecap: --backend %s: %s\n", cfg->backend, e.msg); model_free(m); return 1; }
@@ -182,6 +187,15 @@ done:
         fprintf(stderr, "livecap: --output-file: cannot write %s\n", cfg->output_file);
         rc = 1;
     }
+    /* Silent unless a device op failed: then one line, so a fallback to
+     * the CPU (output unchanged, slower) is never invisible (docs/npu.md). */
+    lc_backend_stats bs;
+    backend_stats(b, &bs);
+    if (bs.accel_fails > 0)
+        fprintf(stderr, "livecap: %s: %llu device error%s, %llu op%s fell back to the CPU%s (last: %s)\n",
+                bs.accel_label, (unsigned long long)bs.accel_fails, bs.accel_fails == 1 ? "" : "s",
+                (unsigned long long)bs.fallbacks, bs.fallbacks == 1 ? "" : "s",
+                bs.accel_off ? ", device off for this run" : "", bs.last_error);
     mel_free(mel);
     decoder_free(d);
     tokenizer_free(tok);

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "engine/backend.h"
+#include "engine/blas.h"
+#include "engine/pool.h"
 
 #define N_FFT 400            /* 25 ms at 16 kHz, openai-whisper audio.py */
 #define N_BINS (N_FFT / 2 + 1)
@@ -22,16 +24,38 @@ typedef struct cpu_ctx {
 /* FFTW's planner is not thread-safe; plans are made under this lock. */
 static pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
 
+typedef struct gemm_job {
+    int M;
+    const float *A;
+    int lda;
+    const lc_mat *W;
+    const float *bias;
+    float *C;
+    int ldc;
+} gemm_job;
+
+/* One pool thread's block of rows: OpenBLAS is single-threaded in here. */
+static void gemm_rows(void *ctx, int ith, int nth)
+{
+    const gemm_job *j = ctx;
+    const int N = j->W->rows, K = j->W->cols;
+    int lo, hi;
+    pool_range(j->M, ith, nth, &lo, &hi);
+    if (hi <= lo) return;
+    float *C = j->C + (size_t)lo * j->ldc;
+    if (j->bias)
+        for (int i = lo; i < hi; i++) memcpy(j->C + (size_t)i * j->ldc, j->bias, (size_t)N * sizeof(float));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, hi - lo, N, K, 1.0f, j->A + (size_t)lo * j->lda, j->lda,
+                j->W->w, K, j->bias ? 1.0f : 0.0f, C, j->ldc);
+}
+
 static int cpu_gemm(void *ctx, int M, const float *A, int lda, const lc_mat *W,
                     const float *bias, float *C, int ldc, lc_err *e)
 {
     (void)ctx; (void)e;
-    const int N = W->rows, K = W->cols;
-    if (bias) {
-        for (int i = 0; i < M; i++) memcpy(C + (size_t)i * ldc, bias, (size_t)N * sizeof(float));
-    }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A, lda,
-                W->w, K, bias ? 1.0f : 0.0f, C, ldc);
+    gemm_job j = { M, A, lda, W, bias, C, ldc };
+    /* small M (decoder rows) is not worth a fork-join */
+    pool_run(M >= 64 ? blas_pool() : NULL, gemm_rows, &j);
     return 0;
 }
 
@@ -75,7 +99,7 @@ static void cpu_destroy(void *vctx)
 
 lc_device *device_cpu_create(int threads)
 {
-    if (threads > 0) openblas_set_num_threads(threads);
+    blas_set_threads(threads);
     lc_device *d = calloc(1, sizeof *d);
     cpu_ctx *c = calloc(1, sizeof *c);
     if (!d || !c) { free(d); free(c); return NULL; }
@@ -111,7 +135,26 @@ void blas_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
                 beta, C, ldc);
 }
 
+void blas_sgemv(int trans, int rows, int cols, float alpha, const float *A, int lda,
+                const float *x, float beta, float *y)
+{
+    cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, rows, cols, alpha, A, lda, x, 1, beta, y, 1);
+}
+
+static lc_pool *g_pool;
+static pthread_once_t g_pool_once = PTHREAD_ONCE_INIT;
+static int g_pool_n;
+
+static void pool_init_once(void)
+{
+    g_pool = pool_create(g_pool_n);
+    openblas_set_num_threads(1);
+}
+
 void blas_set_threads(int n)
 {
-    if (n > 0) openblas_set_num_threads(n);
+    g_pool_n = n;
+    pthread_once(&g_pool_once, pool_init_once);
 }
+
+struct lc_pool *blas_pool(void) { return g_pool; }

@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "engine/blas.h"
+#include "engine/pool.h"
+#include "engine/vecmath.h"
 
 #define LN_EPS 1e-5 /* torch.nn.LayerNorm default, used by openai-whisper */
 
@@ -19,11 +21,29 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* ---- elementwise kernels ----------------------------------------------------- */
+/* ---- element-wise kernels, split by rows over the compute pool ---------------- */
 
-static void layer_norm(const float *x, float *y, int rows, int n, const float *w, const float *b)
+typedef void (*rows_fn)(void *ctx, int lo, int hi);
+typedef struct rows_job { int rows; rows_fn fn; void *ctx; } rows_job;
+
+static void rows_tramp(void *vctx, int ith, int nth)
 {
-    for (int r = 0; r < rows; r++) {
+    rows_job *j = vctx;
+    int lo, hi;
+    pool_range(j->rows, ith, nth, &lo, &hi);
+    if (hi > lo) j->fn(j->ctx, lo, hi);
+}
+
+/* Runs fn over [0, rows) in parallel when there is enough work to share. */
+static void par_rows(int rows, size_t work_per_row, rows_fn fn, void *ctx)
+{
+    rows_job j = { rows, fn, ctx };
+    pool_run((size_t)rows * work_per_row >= 32768 ? blas_pool() : NULL, rows_tramp, &j);
+}
+
+static void layer_norm_rows(const float *x, float *y, int lo, int hi, int n, const float *w, const float *b)
+{
+    for (int r = lo; r < hi; r++) {
         const float *xr = x + (size_t)r * n;
         float *yr = y + (size_t)r * n;
         double mean = 0, var = 0;
@@ -36,25 +56,42 @@ static void layer_norm(const float *x, float *y, int rows, int n, const float *w
     }
 }
 
-/* nn.GELU() default: the exact erf form. */
-static void gelu(float *x, size_t n)
+typedef struct ln_job { const float *x; float *y; int n; const float *w, *b; } ln_job;
+static void ln_part(void *c, int lo, int hi)
 {
-    for (size_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
+    ln_job *j = c;
+    layer_norm_rows(j->x, j->y, lo, hi, j->n, j->w, j->b);
 }
 
-static void softmax_row(float *x, int n)
+static void layer_norm(const float *x, float *y, int rows, int n, const float *w, const float *b)
 {
-    float mx = -INFINITY;
-    for (int i = 0; i < n; i++) mx = x[i] > mx ? x[i] : mx;
-    double sum = 0;
-    for (int i = 0; i < n; i++) { x[i] = expf(x[i] - mx); sum += x[i]; }
-    const float inv = (float)(1.0 / sum);
-    for (int i = 0; i < n; i++) x[i] *= inv;
+    ln_job j = { x, y, n, w, b };
+    par_rows(rows, (size_t)n * 4, ln_part, &j);
 }
 
-static void add_in_place(float *x, const float *y, size_t n)
+typedef struct ew_job { float *x; const float *y; int n; } ew_job;
+static void gelu_part(void *c, int lo, int hi)
 {
-    for (size_t i = 0; i < n; i++) x[i] += y[i];
+    ew_job *j = c;
+    vm_gelu(j->x + (size_t)lo * j->n, (size_t)(hi - lo) * j->n);
+}
+static void add_part(void *c, int lo, int hi)
+{
+    ew_job *j = c;
+    vm_add(j->x + (size_t)lo * j->n, j->y + (size_t)lo * j->n, (size_t)(hi - lo) * j->n);
+}
+
+/* nn.GELU() default: the exact erf form. x is [rows, n]. */
+static void gelu(float *x, int rows, int n)
+{
+    ew_job j = { x, NULL, n };
+    par_rows(rows, (size_t)n * 16, gelu_part, &j);
+}
+
+static void add_in_place(float *x, const float *y, int rows, int n)
+{
+    ew_job j = { x, y, n };
+    par_rows(rows, (size_t)n, add_part, &j);
 }
 
 /* C[M,N] = A[M,K]·Wᵀ + bias on the CPU (decoder path). */
@@ -64,6 +101,37 @@ static void dense_cpu(int M, const float *A, const lc_mat *W, const float *bias,
     if (bias)
         for (int i = 0; i < M; i++) memcpy(C + (size_t)i * N, bias, (size_t)N * sizeof(float));
     blas_sgemm(0, 1, M, N, K, 1.0f, A, K, W->w, K, bias ? 1.0f : 0.0f, C, N);
+}
+
+/* Decoder GEMV on compact f16 weights, W's rows split over the pool. */
+typedef struct gemv_job {
+    const lc_mat16 *W;
+    const float *x, *b;
+    float *y;
+} gemv_job;
+
+static void gemv_part(void *c, int ith, int nth)
+{
+    const gemv_job *j = c;
+    /* blocks of 4 rows, the kernel's unroll */
+    int lo, hi, blocks = (j->W->rows + 3) / 4;
+    pool_range(blocks, ith, nth, &lo, &hi);
+    lo *= 4;
+    hi = hi * 4 < j->W->rows ? hi * 4 : j->W->rows;
+    if (hi > lo) vm_gemv_f16(j->W->w, j->W->cols, lo, hi, j->x, j->b, j->y);
+}
+
+/* Rows of a decoder step: compact GEMVs for a few rows (single tokens,
+ * beams), f32 GEMM for batches (the prompt). */
+#define GEMV_MAX_ROWS 4
+
+static void dense_dec(int M, const float *A, const lc_mat *W, const lc_mat16 *W16, const float *bias, float *C)
+{
+    if (!W16 || M > GEMV_MAX_ROWS) { dense_cpu(M, A, W, bias, C); return; }
+    for (int i = 0; i < M; i++) {
+        gemv_job j = { W16, A + (size_t)i * W->cols, bias, C + (size_t)i * W->rows };
+        pool_run((size_t)W->rows * W->cols >= 65536 ? blas_pool() : NULL, gemv_part, &j);
+    }
 }
 
 /* ---- state ------------------------------------------------------------------ */
@@ -166,19 +234,66 @@ static void im2col3(const float *in, int n_in, int c_in, int stride, int n_out, 
 }
 
 /* Multi-head attention of q over (k, v), all [n_q or n_kv, n_state] with
- * heads side by side; writes out [n_q, n_state]. scores: [n_q, n_kv]. */
+ * heads side by side; writes out [n_q, n_state]. scores: [n_q, n_kv]; each
+ * pool thread owns a block of query rows (and their rows of scores). */
+typedef struct attn_job {
+    const float *q, *k, *v;
+    int n_kv, n_state, n_head;
+    float *scores, *out;
+} attn_job;
+
+static void attn_part(void *c, int lo, int hi)
+{
+    const attn_job *j = c;
+    const int dh = j->n_state / j->n_head, n = hi - lo;
+    const float scale = 1.0f / sqrtf((float)dh); /* (dh^-¼)² as in openai's qkv_attention */
+    float *sc = j->scores + (size_t)lo * j->n_kv;
+    for (int h = 0; h < j->n_head; h++) {
+        blas_sgemm(0, 1, n, j->n_kv, dh, scale, j->q + (size_t)lo * j->n_state + h * dh, j->n_state,
+                   j->k + h * dh, j->n_state, 0.0f, sc, j->n_kv);
+        for (int i = 0; i < n; i++) vm_softmax(sc + (size_t)i * j->n_kv, j->n_kv);
+        blas_sgemm(0, 0, n, dh, j->n_kv, 1.0f, sc, j->n_kv, j->v + h * dh, j->n_state, 0.0f,
+                   j->out + (size_t)lo * j->n_state + h * dh, j->n_state);
+    }
+}
+
+/* Few query rows (decoder steps): split the heads instead of the rows;
+ * each thread gets its own [n_q, n_kv] block of scores. */
+typedef struct heads_job { attn_job a; int n_q; } heads_job;
+
+static void heads_part(void *c, int ith, int nth)
+{
+    const heads_job *j = c;
+    const attn_job *a = &j->a;
+    const int dh = a->n_state / a->n_head;
+    const float scale = 1.0f / sqrtf((float)dh);
+    float *sc = a->scores + (size_t)ith * j->n_q * a->n_kv;
+    int h0, h1;
+    pool_range(a->n_head, ith, nth, &h0, &h1);
+    for (int h = h0; h < h1; h++) {
+        for (int i = 0; i < j->n_q; i++) { /* GEMVs: no packing of K and V per call */
+            float *si = sc + (size_t)i * a->n_kv;
+            blas_sgemv(0, a->n_kv, dh, scale, a->k + h * dh, a->n_state, a->q + (size_t)i * a->n_state + h * dh,
+                       0.0f, si);
+            vm_softmax(si, a->n_kv);
+            blas_sgemv(1, a->n_kv, dh, 1.0f, a->v + h * dh, a->n_state, si, 0.0f,
+                       a->out + (size_t)i * a->n_state + h * dh);
+        }
+    }
+}
+
+#define FEW_ROWS 16 /* ≤ this many query rows: parallel over heads */
+
 static void attention(const float *q, const float *k, const float *v, int n_q, int n_kv,
                       int n_state, int n_head, float *scores, float *out)
 {
-    const int dh = n_state / n_head;
-    const float scale = 1.0f / sqrtf((float)dh); /* (dh^-¼)² as in openai's qkv_attention */
-    for (int h = 0; h < n_head; h++) {
-        blas_sgemm(0, 1, n_q, n_kv, dh, scale, q + h * dh, n_state, k + h * dh, n_state,
-                   0.0f, scores, n_kv);
-        for (int i = 0; i < n_q; i++) softmax_row(scores + (size_t)i * n_kv, n_kv);
-        blas_sgemm(0, 0, n_q, dh, n_kv, 1.0f, scores, n_kv, v + h * dh, n_state, 0.0f,
-                   out + h * dh, n_state);
+    attn_job j = { q, k, v, n_kv, n_state, n_head, scores, out };
+    if (n_q <= FEW_ROWS) {
+        heads_job hj = { j, n_q };
+        pool_run((size_t)n_q * n_kv * n_state >= 65536 ? blas_pool() : NULL, heads_part, &hj);
+        return;
     }
+    par_rows(n_q, (size_t)n_kv * n_state, attn_part, &j);
 }
 
 int whisper_encode(lc_state *st, const float *mel, lc_err *e)
@@ -192,11 +307,11 @@ int whisper_encode(lc_state *st, const float *mel, lc_err *e)
 
     im2col3(mel, F, hp->n_mels, 1, F, st->im2col);
     if (backend_gemm(b, F, st->im2col, 3 * hp->n_mels, &m->conv1, m->conv1_b, st->x3000, s, e)) return -1;
-    gelu(st->x3000, (size_t)F * s);
+    gelu(st->x3000, F, s);
     im2col3(st->x3000, F, s, 2, A, st->im2col);
     if (backend_gemm(b, A, st->im2col, 3 * s, &m->conv2, m->conv2_b, st->x, s, e)) return -1;
-    gelu(st->x, As);
-    add_in_place(st->x, m->enc_pos, As);
+    gelu(st->x, A, s);
+    add_in_place(st->x, m->enc_pos, A, s);
 
     for (int l = 0; l < hp->n_audio_layer; l++) {
         const lc_enc_layer *L = &m->enc[l];
@@ -207,13 +322,13 @@ int whisper_encode(lc_state *st, const float *mel, lc_err *e)
             return -1;
         attention(st->q, st->k, st->v, A, A, s, hp->n_audio_head, st->scores, st->att);
         if (backend_gemm(b, A, st->att, s, &L->o, L->o_b, st->h, s, e)) return -1;
-        add_in_place(st->x, st->h, As);
+        add_in_place(st->x, st->h, A, s);
 
         layer_norm(st->x, st->h, A, s, L->mlp_ln_w, L->mlp_ln_b);
         if (backend_gemm(b, A, st->h, s, &L->mlp0, L->mlp0_b, st->mlp, 4 * s, e)) return -1;
-        gelu(st->mlp, As * 4);
+        gelu(st->mlp, A, 4 * s);
         if (backend_gemm(b, A, st->mlp, 4 * s, &L->mlp2, L->mlp2_b, st->h, s, e)) return -1;
-        add_in_place(st->x, st->h, As);
+        add_in_place(st->x, st->h, A, s);
     }
     layer_norm(st->x, st->enc_out, A, s, m->ln_post_w, m->ln_post_b);
 
@@ -255,7 +370,7 @@ static void self_attention(lc_state *st, int layer, int n, const int *seq, const
                 for (int i = 0; i < dh; i++) d += q[h * dh + i] * kj[i];
                 sc[j] = d * scale;
             }
-            softmax_row(sc, nk);
+            vm_softmax(sc, nk);
             float *o = out + h * dh;
             memset(o, 0, sizeof(float) * dh);
             for (int j = 0; j < nk; j++) {
@@ -272,7 +387,6 @@ int whisper_decode(lc_state *st, int n, const int *tok, const int *seq, const in
     const lc_model *m = st->m;
     const lc_hparams *hp = &m->hp;
     const int ts = hp->n_text_state, A = hp->n_audio_ctx;
-    const size_t nts = (size_t)n * ts;
     double t0 = now_ms();
 
     if (n < 1 || n > st->max_rows) return lc_fail(e, "decoder: %d rows (max %d)", n, st->max_rows);
@@ -288,37 +402,38 @@ int whisper_decode(lc_state *st, int n, const int *tok, const int *seq, const in
 
     for (int l = 0; l < hp->n_text_layer; l++) {
         const lc_dec_layer *L = &m->dec[l];
+        const lc_dec16 *C = m->dec16 ? &m->dec16[l] : NULL;
         layer_norm(st->dx, st->dh, n, ts, L->attn_ln_w, L->attn_ln_b);
-        dense_cpu(n, st->dh, &L->q, L->q_b, st->dq);
-        dense_cpu(n, st->dh, &L->k, NULL, st->dk);
-        dense_cpu(n, st->dh, &L->v, L->v_b, st->dv);
+        dense_dec(n, st->dh, &L->q, C ? &C->q : NULL, L->q_b, st->dq);
+        dense_dec(n, st->dh, &L->k, C ? &C->k : NULL, NULL, st->dk);
+        dense_dec(n, st->dh, &L->v, C ? &C->v : NULL, L->v_b, st->dv);
         for (int r = 0; r < n; r++) {
             memcpy(kv_row(st, st->kv_k, seq[r], l, pos[r]), st->dk + (size_t)r * ts, sizeof(float) * ts);
             memcpy(kv_row(st, st->kv_v, seq[r], l, pos[r]), st->dv + (size_t)r * ts, sizeof(float) * ts);
         }
         self_attention(st, l, n, seq, pos);
-        dense_cpu(n, st->datt, &L->o, L->o_b, st->dh);
-        add_in_place(st->dx, st->dh, nts);
+        dense_dec(n, st->datt, &L->o, C ? &C->o : NULL, L->o_b, st->dh);
+        add_in_place(st->dx, st->dh, n, ts);
 
         layer_norm(st->dx, st->dh, n, ts, L->cross_ln_w, L->cross_ln_b);
-        dense_cpu(n, st->dh, &L->cq, L->cq_b, st->dq);
+        dense_dec(n, st->dh, &L->cq, C ? &C->cq : NULL, L->cq_b, st->dq);
         attention(st->dq, st->cross_k + (size_t)l * A * ts, st->cross_v + (size_t)l * A * ts, n, A,
                   ts, hp->n_text_head, st->dscores, st->datt);
-        dense_cpu(n, st->datt, &L->co, L->co_b, st->dh);
-        add_in_place(st->dx, st->dh, nts);
+        dense_dec(n, st->datt, &L->co, C ? &C->co : NULL, L->co_b, st->dh);
+        add_in_place(st->dx, st->dh, n, ts);
 
         layer_norm(st->dx, st->dh, n, ts, L->mlp_ln_w, L->mlp_ln_b);
-        dense_cpu(n, st->dh, &L->mlp0, L->mlp0_b, st->dmlp);
-        gelu(st->dmlp, nts * 4);
-        dense_cpu(n, st->dmlp, &L->mlp2, L->mlp2_b, st->dh);
-        add_in_place(st->dx, st->dh, nts);
+        dense_dec(n, st->dh, &L->mlp0, C ? &C->mlp0 : NULL, L->mlp0_b, st->dmlp);
+        gelu(st->dmlp, n, 4 * ts);
+        dense_dec(n, st->dmlp, &L->mlp2, C ? &C->mlp2 : NULL, L->mlp2_b, st->dh);
+        add_in_place(st->dx, st->dh, n, ts);
     }
     for (int i = 0; i < n_out; i++) {
         int r = out_rows[i];
         LC_ASSERT(r >= 0 && r < n);
         layer_norm(st->dx + (size_t)r * ts, st->dh + (size_t)i * ts, 1, ts, m->dec_ln_w, m->dec_ln_b);
     }
-    if (n_out > 0) dense_cpu(n_out, st->dh, &m->tok_emb, NULL, st->logits);
+    if (n_out > 0) dense_dec(n_out, st->dh, &m->tok_emb, m->arena16 ? &m->tok16 : NULL, NULL, st->logits);
     st->t.decode += now_ms() - t0;
     st->t.decode_tokens += n;
     return 0;

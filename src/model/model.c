@@ -502,15 +502,57 @@ lc_model *model_load(const char *path, lc_err *e)
     return m;
 }
 
+static lc_mat16 compact_mat(uint16_t **dst, const lc_mat *m)
+{
+    lc_mat16 c = { *dst, m->rows, m->cols };
+    quant_f32_to_f16_row(m->w, *dst, (size_t)m->rows * m->cols);
+    *dst += (size_t)m->rows * m->cols;
+    return c;
+}
+
+int model_prefers_compact(const lc_model *m) { return strcmp(m->ftype_name, "f32") != 0; }
+
+int model_compact(lc_model *m, lc_err *e)
+{
+    if (m->arena16) return 0;
+    const size_t ts = (size_t)m->hp.n_text_state;
+    size_t n = (size_t)m->hp.n_vocab * ts + (size_t)m->hp.n_text_layer * 14 * ts * ts;
+    m->arena16 = malloc(n * sizeof(uint16_t));
+    m->dec16 = calloc((size_t)m->hp.n_text_layer, sizeof *m->dec16);
+    if (!m->arena16 || !m->dec16) {
+        free(m->arena16); free(m->dec16);
+        m->arena16 = NULL; m->dec16 = NULL;
+        return lc_fail(e, "%s: out of memory for the compact decoder weights", m->path);
+    }
+    uint16_t *d = m->arena16;
+    m->tok16 = compact_mat(&d, &m->tok_emb);
+    for (int l = 0; l < m->hp.n_text_layer; l++) {
+        const lc_dec_layer *L = &m->dec[l];
+        lc_dec16 *c = &m->dec16[l];
+        c->q = compact_mat(&d, &L->q); c->k = compact_mat(&d, &L->k); c->v = compact_mat(&d, &L->v);
+        c->o = compact_mat(&d, &L->o); c->cq = compact_mat(&d, &L->cq); c->co = compact_mat(&d, &L->co);
+        c->mlp0 = compact_mat(&d, &L->mlp0); c->mlp2 = compact_mat(&d, &L->mlp2);
+    }
+    LC_ASSERT((size_t)(d - m->arena16) == n);
+    return 0;
+}
+
 void model_free(lc_model *m)
 {
     if (!m) return;
+    free(m->arena16);
+    free(m->dec16);
     free(m->enc);
     free(m->dec);
     free(m->vocab);
     free(m->vocab_bytes);
     free(m->arena);
     free(m);
+}
+
+size_t model_decoder_weight_bytes(const lc_model *m)
+{
+    return model_decoder_weight_floats(m) * (m->arena16 ? sizeof(uint16_t) : sizeof(float));
 }
 
 size_t model_decoder_weight_floats(const lc_model *m)

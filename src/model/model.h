@@ -21,6 +21,7 @@
 #define LC_MODEL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "engine/backend.h"
 #include "util/err.h"
 
@@ -53,6 +54,12 @@ typedef struct lc_dec_layer {
     const float *mlp0_b, *mlp2_b;
 } lc_dec_layer;
 
+/* An f16 copy of a decoder matrix [rows, cols] (IEEE half, row-major). */
+typedef struct lc_mat16 { const uint16_t *w; int rows, cols; } lc_mat16;
+
+/* Compact copies of what the decoder reads for every token. */
+typedef struct lc_dec16 { lc_mat16 q, k, v, o, cq, co, mlp0, mlp2; } lc_dec16;
+
 typedef struct lc_vocab_entry { const char *bytes; int len; } lc_vocab_entry;
 
 typedef struct lc_model {
@@ -83,6 +90,11 @@ typedef struct lc_model {
     lc_dec_layer *dec;
     const float *dec_ln_w, *dec_ln_b;
 
+    /* compact decoder weights (model_compact); NULL = f32 decoding */
+    lc_dec16 *dec16;
+    lc_mat16 tok16;
+    uint16_t *arena16;
+
     float *arena;               /* every tensor, dequantised to f32 */
     size_t arena_floats;
     size_t file_bytes;
@@ -94,11 +106,21 @@ lc_model *model_load(const char *path, lc_err *e);
 lc_model *model_load_mem(const unsigned char *buf, size_t len, const char *name, lc_err *e);
 void model_free(lc_model *m);
 
+/* Keeps f16 copies of the weights the decoder reads for every token (the
+ * blocks and the logits matrix), which halves the bytes per token. Lossless
+ * for F16 files; below the quantisation error for quantised ones. Callers
+ * skip it for f32 files and with --precise, so those decode in f32. */
+int model_compact(lc_model *m, lc_err *e);
+/* 1 if the decoder weights should be compacted by default (non-f32 file). */
+int model_prefers_compact(const lc_model *m);
+
 /* Language code ("en") of language token index i (0-based), NULL if out of range. */
 const char *model_lang_code(int i);
 /* Index of a language code among openai-whisper's LANGUAGES, or -1. */
 int model_lang_index(const char *code);
 /* Number of weight floats (for bandwidth figures) in decoder-per-token reads. */
 size_t model_decoder_weight_floats(const lc_model *m);
+/* The same in bytes as the decoder reads them (f16 when compacted). */
+size_t model_decoder_weight_bytes(const lc_model *m);
 
 #endif

@@ -1,0 +1,241 @@
+/* vecmath.c: element-wise kernels and f16 GEMV (contract in vecmath.h). */
+#include "engine/vecmath.h"
+
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+#include "model/quant.h"
+
+/* ---- scalar reference versions ---------------------------------------------- */
+
+static float max_scalar(const float *x, int n)
+{
+    float m = -INFINITY;
+    for (int i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+    return m;
+}
+
+static double exp_sum_scalar(float *x, int n, float mx)
+{
+    double s = 0;
+    for (int i = 0; i < n; i++) { x[i] = expf(x[i] - mx); s += x[i]; }
+    return s;
+}
+
+static void gelu_scalar(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
+}
+
+static void gemv_f16_scalar(const uint16_t *W, int cols, int r0, int r1, const float *x, const float *b, float *y)
+{
+    for (int r = r0; r < r1; r++) {
+        const uint16_t *w = W + (size_t)r * cols;
+        float s = 0;
+        for (int k = 0; k < cols; k++) s += quant_f16_to_f32(w[k]) * x[k];
+        y[r] = s + (b ? b[r] : 0.0f);
+    }
+}
+
+/* ---- AVX2 + FMA --------------------------------------------------------------- */
+
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
+
+/* exp(x) for 8 lanes: x = n·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6
+ * polynomial (Cephes expf coefficients), times 2^n built in the exponent. */
+AVX2 static inline __m256 exp8(__m256 x)
+{
+    const __m256 hi = _mm256_set1_ps(88.3762626647949f), lo = _mm256_set1_ps(-87.3365447504f);
+    x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+AVX2 static float hmax8(__m256 v)
+{
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+    return _mm_cvtss_f32(m);
+}
+
+AVX2 static double hsum8d(__m256 v)
+{
+    float t[8];
+    _mm256_storeu_ps(t, v);
+    double s = 0;
+    for (int i = 0; i < 8; i++) s += t[i];
+    return s;
+}
+
+AVX2 static float max_avx2(const float *x, int n)
+{
+    int i = 0;
+    float m = -INFINITY;
+    if (n >= 8) {
+        __m256 v = _mm256_loadu_ps(x);
+        for (i = 8; i + 8 <= n; i += 8) v = _mm256_max_ps(v, _mm256_loadu_ps(x + i));
+        m = hmax8(v);
+    }
+    for (; i < n; i++) m = x[i] > m ? x[i] : m;
+    return m;
+}
+
+AVX2 static double exp_sum_avx2(float *x, int n, float mx)
+{
+    __m256 s = _mm256_setzero_ps(), vm = _mm256_set1_ps(mx);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm));
+        _mm256_storeu_ps(x + i, e);
+        s = _mm256_add_ps(s, e);
+    }
+    double sum = hsum8d(s);
+    for (; i < n; i++) { x[i] = expf(x[i] - mx); sum += x[i]; }
+    return sum;
+}
+
+/* erf(x) ≈ sign(x)·(1 − poly(t)·e^{−x²}), t = 1/(1 + p|x|): A&S 7.1.26. */
+AVX2 static inline __m256 erf8(__m256 x)
+{
+    const __m256 sign = _mm256_and_ps(x, _mm256_set1_ps(-0.0f));
+    const __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+    __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(_mm256_set1_ps(0.3275911f), ax, _mm256_set1_ps(1.0f)));
+    __m256 p = _mm256_set1_ps(1.061405429f);
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.453152027f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.421413741f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.284496736f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.254829592f));
+    p = _mm256_mul_ps(p, t);
+    __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(ax, ax)));
+    __m256 y = _mm256_fnmadd_ps(p, e, _mm256_set1_ps(1.0f));
+    return _mm256_or_ps(y, sign);
+}
+
+AVX2 static void gelu_avx2(float *x, size_t n)
+{
+    size_t i = 0;
+    const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f), rs2 = _mm256_set1_ps((float)M_SQRT1_2);
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m256 g = _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, erf8(_mm256_mul_ps(v, rs2))));
+        _mm256_storeu_ps(x + i, g);
+    }
+    gelu_scalar(x + i, n - i);
+}
+
+AVX2 static void gemv_f16_avx2(const uint16_t *W, int cols, int r0, int r1, const float *x, const float *b, float *y)
+{
+    int r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        const uint16_t *w0 = W + (size_t)r * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        int k = 0;
+        for (; k + 8 <= cols; k += 8) {
+            __m256 xv = _mm256_loadu_ps(x + k);
+            a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w0 + k))), xv, a0);
+            a1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w1 + k))), xv, a1);
+            a2 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w2 + k))), xv, a2);
+            a3 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w3 + k))), xv, a3);
+        }
+        float s[4] = { (float)hsum8d(a0), (float)hsum8d(a1), (float)hsum8d(a2), (float)hsum8d(a3) };
+        for (; k < cols; k++) {
+            s[0] += quant_f16_to_f32(w0[k]) * x[k]; s[1] += quant_f16_to_f32(w1[k]) * x[k];
+            s[2] += quant_f16_to_f32(w2[k]) * x[k]; s[3] += quant_f16_to_f32(w3[k]) * x[k];
+        }
+        for (int j = 0; j < 4; j++) y[r + j] = s[j] + (b ? b[r + j] : 0.0f);
+    }
+    gemv_f16_scalar(W, cols, r, r1, x, b, y);
+}
+
+/* ---- AVX-512 GEMV (the decoder's bandwidth-bound kernel) ---------------------- */
+
+#define AVX512 __attribute__((target("avx512f,fma,f16c")))
+
+AVX512 static void gemv_f16_avx512(const uint16_t *W, int cols, int r0, int r1, const float *x, const float *b, float *y)
+{
+    int r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        const uint16_t *w0 = W + (size_t)r * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        int k = 0;
+        for (; k + 16 <= cols; k += 16) {
+            __m512 xv = _mm512_loadu_ps(x + k);
+            a0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w0 + k))), xv, a0);
+            a1 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w1 + k))), xv, a1);
+            a2 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w2 + k))), xv, a2);
+            a3 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w3 + k))), xv, a3);
+        }
+        float s[4] = { _mm512_reduce_add_ps(a0), _mm512_reduce_add_ps(a1), _mm512_reduce_add_ps(a2),
+                       _mm512_reduce_add_ps(a3) };
+        for (; k < cols; k++) {
+            s[0] += quant_f16_to_f32(w0[k]) * x[k]; s[1] += quant_f16_to_f32(w1[k]) * x[k];
+            s[2] += quant_f16_to_f32(w2[k]) * x[k]; s[3] += quant_f16_to_f32(w3[k]) * x[k];
+        }
+        for (int j = 0; j < 4; j++) y[r + j] = s[j] + (b ? b[r + j] : 0.0f);
+    }
+    gemv_f16_scalar(W, cols, r, r1, x, b, y);
+}
+
+/* ---- dispatch ------------------------------------------------------------------- */
+
+typedef struct vm_ops {
+    const char *isa;
+    float (*max)(const float *, int);
+    double (*exp_sum)(float *, int, float);
+    void (*gelu)(float *, size_t);
+    void (*gemv_f16)(const uint16_t *, int, int, int, const float *, const float *, float *);
+} vm_ops;
+
+static const vm_ops *ops(void)
+{
+    static const vm_ops scalar = { "scalar", max_scalar, exp_sum_scalar, gelu_scalar, gemv_f16_scalar };
+    static const vm_ops avx2 = { "avx2", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx2 };
+    static const vm_ops avx512 = { "avx512", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx512 };
+    static const vm_ops *chosen;
+    if (!chosen) { /* benign race: every thread picks the same table */
+        __builtin_cpu_init();
+        int has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        chosen = has2 && __builtin_cpu_supports("avx512f") ? &avx512 : has2 ? &avx2 : &scalar;
+    }
+    return chosen;
+}
+
+const char *vm_isa(void) { return ops()->isa; }
+float vm_max(const float *x, int n) { return ops()->max(x, n); }
+double vm_exp_sum(float *x, int n, float mx) { return ops()->exp_sum(x, n, mx); }
+void vm_gelu(float *x, size_t n) { ops()->gelu(x, n); }
+
+void vm_gemv_f16(const uint16_t *W, int cols, int r0, int r1, const float *x, const float *b, float *y)
+{
+    ops()->gemv_f16(W, cols, r0, r1, x, b, y);
+}
+
+void vm_scale(float *x, int n, float s)
+{
+    for (int i = 0; i < n; i++) x[i] *= s;
+}
+
+void vm_softmax(float *x, int n)
+{
+    float mx = vm_max(x, n);
+    double sum = vm_exp_sum(x, n, mx);
+    vm_scale(x, n, (float)(1.0 / sum));
+}
+
+void vm_add(float *x, const float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) x[i] += y[i];
+}

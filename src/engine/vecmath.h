@@ -1,0 +1,34 @@
+/* vecmath.h: the engine's element-wise kernels and decoder GEMVs, in
+ * AVX2/FMA or AVX-512 with a scalar fallback, chosen once at run time
+ * (__builtin_cpu_supports). All are pure functions of their arguments;
+ * safe from any thread; no allocation.
+ *
+ * Accuracy: exp has ≤ 2 ulp relative error (Cephes-style polynomial on a
+ * range-reduced argument); erf ≤ 1.5e-7 absolute (Abramowitz & Stegun
+ * 7.1.26), so GELU stays within 1e-7·|x| of PyTorch's erf GELU.
+ */
+#ifndef LC_VECMATH_H
+#define LC_VECMATH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+float vm_max(const float *x, int n);
+/* x[i] = exp(x[i] − mx); returns Σ x[i] (accumulated per lane, summed in double). */
+double vm_exp_sum(float *x, int n, float mx);
+void vm_scale(float *x, int n, float s);
+/* In place: nn.GELU() (erf form). */
+void vm_gelu(float *x, size_t n);
+/* In place: softmax of one row. */
+void vm_softmax(float *x, int n);
+/* x += y */
+void vm_add(float *x, const float *y, size_t n);
+
+/* y[r] = Σ_k W[r][k]·x[k] (+ b[r]) for rows [r0, r1) of an f16 matrix with
+ * `cols` columns (row-major, IEEE half). x is f32. */
+void vm_gemv_f16(const uint16_t *W, int cols, int r0, int r1, const float *x, const float *b, float *y);
+
+/* Name of the kernel set in use: "avx512", "avx2" or "scalar". */
+const char *vm_isa(void);
+
+#endif
