@@ -40,14 +40,15 @@ static double encoder_flops(const lc_hparams *hp)
     return conv + hp->n_audio_layer * layer + cross;
 }
 
-static int bench_model(const char *path, lc_backend *b, double sgemm, double gbps, bench_row *row, lc_err *e)
+static int bench_model(const lc_config *cfg, const char *path, lc_backend *b, double sgemm, double gbps,
+                       bench_row *row, lc_err *e)
 {
     lc_model *m = model_load(path, e);
     if (!m) return -1;
     int rc = -1;
     lc_tokenizer *tok = NULL;
     /* as transcribe and live run it: compact decoder weights unless f32 */
-    if (model_prefers_compact(m) && model_compact(m, e)) { model_free(m); return -1; }
+    if (cmd_compact(cfg, m, e)) { model_free(m); return -1; }
     lc_decoder *d = NULL;
     lc_mel *mel = NULL;
     float *pcm = NULL, *frames = NULL;
@@ -155,7 +156,7 @@ int cmd_bench(lc_config *cfg)
     int rc = 0;
     for (int i = 0; i < n; i++) {
         fprintf(stderr, "bench: %s…\n", paths[i]);
-        if (bench_model(paths[i], b, sgemm, gbps, &rows[i], &e)) {
+        if (bench_model(cfg, paths[i], b, sgemm, gbps, &rows[i], &e)) {
             fprintf(stderr, "livecap: bench: %s\n", e.msg);
             rc = 1;
             n = i;

@@ -69,6 +69,15 @@ static int dump_window(dump_ctx *c, const float *mel, const lc_state *st)
     return npy_write_f32(path, decoder_state(c->d)->logits, 1, lshape, &c->err);
 }
 
+int cmd_compact(const lc_config *cfg, lc_model *m, lc_err *e)
+{
+    const char *w = cfg->decoder_weights;
+    if (cfg->precise || !strcmp(w, "f32")) return 0;
+    if (!strcmp(w, "int8")) return model_compact(m, LC_COMPACT_INT8, e);
+    if (!strcmp(w, "f16") || model_prefers_compact(m)) return model_compact(m, LC_COMPACT_F16, e);
+    return 0;
+}
+
 int cmd_resolve_language(const lc_config *cfg, const lc_model *m, int *lang)
 {
     if (!m->multilingual) { *lang = 0; return 0; }
@@ -102,7 +111,7 @@ int cmd_transcribe(lc_config *cfg)
     double t_load = now_ms();
     lc_model *m = model_load(path, &e);
     if (!m) { fprintf(stderr, "livecap: %s\n", e.msg); return 1; }
-    if (!cfg->precise && model_prefers_compact(m) && model_compact(m, &e)) {
+    if (cmd_compact(cfg, m, &e)) {
         fprintf(stderr, "livecap: %s\n", e.msg);
         model_free(m);
         return 1;

@@ -17,4 +17,7 @@ struct lc_model;
  * -1 for "auto"; prints one line and returns -1 for an unknown code. */
 int cmd_resolve_language(const lc_config *cfg, const struct lc_model *m, int *lang);
 
+/* Compacts the decoder weights as cfg asks (--precise, decoder_weights). */
+int cmd_compact(const lc_config *cfg, struct lc_model *m, lc_err *e);
+
 #endif

@@ -26,6 +26,7 @@ typedef struct lc_config {
     char backend[16];              /* auto|cpu|npu|npu-emu */
     int  threads;                  /* -t; 0 = number of cores */
     int  precise;                  /* --precise: keep every weight f32 */
+    char decoder_weights[8];       /* auto|f32|f16|int8: what the decoder reads per token */
 
     /* [decode] */
     char language[16];             /* -l; code or "auto" */

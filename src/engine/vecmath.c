@@ -38,6 +38,22 @@ static void gemv_f16_scalar(const uint16_t *W, int cols, int r0, int r1, const f
     }
 }
 
+static void gemv_i8_scalar(const int8_t *Q, const float *sc, int cols, int r0, int r1, const float *x,
+                           const float *b, float *y)
+{
+    for (int r = r0; r < r1; r++) {
+        const int8_t *q = Q + (size_t)r * cols;
+        const float *s = sc + (size_t)r * cols / 32;
+        float acc = 0;
+        for (int k0 = 0; k0 < cols; k0 += 32) {
+            float d = 0;
+            for (int k = k0; k < k0 + 32; k++) d += (float)q[k] * x[k];
+            acc += d * s[k0 / 32];
+        }
+        y[r] = acc + (b ? b[r] : 0.0f);
+    }
+}
+
 /* ---- AVX2 + FMA --------------------------------------------------------------- */
 
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
@@ -189,6 +205,50 @@ AVX512 static void gemv_f16_avx512(const uint16_t *W, int cols, int r0, int r1, 
     gemv_f16_scalar(W, cols, r, r1, x, b, y);
 }
 
+AVX512 static void gemv_i8_avx512(const int8_t *Q, const float *sc, int cols, int r0, int r1, const float *x,
+                                  const float *b, float *y)
+{
+    int r = r0;
+#define I8(p) _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p))))
+    for (; r + 2 <= r1; r += 2) {
+        const int8_t *q0 = Q + (size_t)r * cols, *q1 = q0 + cols;
+        const float *s0 = sc + (size_t)r * cols / 32, *s1 = s0 + cols / 32;
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0;
+        for (int k = 0; k < cols; k += 32) {
+            __m512 x0 = _mm512_loadu_ps(x + k), x1 = _mm512_loadu_ps(x + k + 16);
+            __m512 d0 = _mm512_fmadd_ps(I8(q0 + k + 16), x1, _mm512_mul_ps(I8(q0 + k), x0));
+            __m512 d1 = _mm512_fmadd_ps(I8(q1 + k + 16), x1, _mm512_mul_ps(I8(q1 + k), x0));
+            a0 = _mm512_fmadd_ps(d0, _mm512_set1_ps(s0[k / 32]), a0);
+            a1 = _mm512_fmadd_ps(d1, _mm512_set1_ps(s1[k / 32]), a1);
+        }
+        y[r] = _mm512_reduce_add_ps(a0) + (b ? b[r] : 0.0f);
+        y[r + 1] = _mm512_reduce_add_ps(a1) + (b ? b[r + 1] : 0.0f);
+    }
+#undef I8
+    gemv_i8_scalar(Q, sc, cols, r, r1, x, b, y);
+}
+
+AVX2 static void gemv_i8_avx2(const int8_t *Q, const float *sc, int cols, int r0, int r1, const float *x,
+                              const float *b, float *y)
+{
+    int r = r0;
+#define I8(p) _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p))))
+    for (; r < r1; r++) {
+        const int8_t *q = Q + (size_t)r * cols;
+        const float *s = sc + (size_t)r * cols / 32;
+        __m256 a = _mm256_setzero_ps();
+        for (int k = 0; k < cols; k += 32) {
+            __m256 d = _mm256_mul_ps(I8(q + k), _mm256_loadu_ps(x + k));
+            d = _mm256_fmadd_ps(I8(q + k + 8), _mm256_loadu_ps(x + k + 8), d);
+            d = _mm256_fmadd_ps(I8(q + k + 16), _mm256_loadu_ps(x + k + 16), d);
+            d = _mm256_fmadd_ps(I8(q + k + 24), _mm256_loadu_ps(x + k + 24), d);
+            a = _mm256_fmadd_ps(d, _mm256_set1_ps(s[k / 32]), a);
+        }
+        y[r] = (float)hsum8d(a) + (b ? b[r] : 0.0f);
+    }
+#undef I8
+}
+
 /* ---- dispatch ------------------------------------------------------------------- */
 
 typedef struct vm_ops {
@@ -197,13 +257,14 @@ typedef struct vm_ops {
     double (*exp_sum)(float *, int, float);
     void (*gelu)(float *, size_t);
     void (*gemv_f16)(const uint16_t *, int, int, int, const float *, const float *, float *);
+    void (*gemv_i8)(const int8_t *, const float *, int, int, int, const float *, const float *, float *);
 } vm_ops;
 
 static const vm_ops *ops(void)
 {
-    static const vm_ops scalar = { "scalar", max_scalar, exp_sum_scalar, gelu_scalar, gemv_f16_scalar };
-    static const vm_ops avx2 = { "avx2", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx2 };
-    static const vm_ops avx512 = { "avx512", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx512 };
+    static const vm_ops scalar = { "scalar", max_scalar, exp_sum_scalar, gelu_scalar, gemv_f16_scalar, gemv_i8_scalar };
+    static const vm_ops avx2 = { "avx2", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx2, gemv_i8_avx2 };
+    static const vm_ops avx512 = { "avx512", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx512, gemv_i8_avx512 };
     static const vm_ops *chosen;
     if (!chosen) { /* benign race: every thread picks the same table */
         __builtin_cpu_init();
@@ -238,4 +299,10 @@ void vm_softmax(float *x, int n)
 void vm_add(float *x, const float *y, size_t n)
 {
     for (size_t i = 0; i < n; i++) x[i] += y[i];
+}
+
+void vm_gemv_i8(const int8_t *Q, const float *scale, int cols, int r0, int r1, const float *x, const float *b,
+                float *y)
+{
+    ops()->gemv_i8(Q, scale, cols, r0, r1, x, b, y);
 }

@@ -28,6 +28,11 @@ void vm_add(float *x, const float *y, size_t n);
  * `cols` columns (row-major, IEEE half). x is f32. */
 void vm_gemv_f16(const uint16_t *W, int cols, int r0, int r1, const float *x, const float *b, float *y);
 
+/* The same for an int8 matrix with one f32 scale per 32 weights
+ * (scale[(r·cols + k) / 32]); cols must be a multiple of 32. */
+void vm_gemv_i8(const int8_t *Q, const float *scale, int cols, int r0, int r1, const float *x, const float *b,
+                float *y);
+
 /* Name of the kernel set in use: "avx512", "avx2" or "scalar". */
 const char *vm_isa(void);
 

@@ -118,7 +118,9 @@ static void gemv_part(void *c, int ith, int nth)
     pool_range(blocks, ith, nth, &lo, &hi);
     lo *= 4;
     hi = hi * 4 < j->W->rows ? hi * 4 : j->W->rows;
-    if (hi > lo) vm_gemv_f16(j->W->w, j->W->cols, lo, hi, j->x, j->b, j->y);
+    if (hi <= lo) return;
+    if (j->W->q) vm_gemv_i8(j->W->q, j->W->scale, j->W->cols, lo, hi, j->x, j->b, j->y);
+    else vm_gemv_f16(j->W->w, j->W->cols, lo, hi, j->x, j->b, j->y);
 }
 
 /* Rows of a decoder step: compact GEMVs for a few rows (single tokens,

@@ -9,6 +9,7 @@
 #include "model/model.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -502,38 +503,66 @@ lc_model *model_load(const char *path, lc_err *e)
     return m;
 }
 
-static lc_mat16 compact_mat(uint16_t **dst, const lc_mat *m)
+typedef struct compact_cursor { uint16_t *h; int8_t *q; float *scale; int kind; } compact_cursor;
+
+static lc_mat16 compact_mat(compact_cursor *c, const lc_mat *m)
 {
-    lc_mat16 c = { *dst, m->rows, m->cols };
-    quant_f32_to_f16_row(m->w, *dst, (size_t)m->rows * m->cols);
-    *dst += (size_t)m->rows * m->cols;
-    return c;
+    lc_mat16 r = { NULL, NULL, NULL, m->rows, m->cols };
+    const size_t n = (size_t)m->rows * m->cols;
+    if (c->kind == LC_COMPACT_F16) {
+        quant_f32_to_f16_row(m->w, c->h, n);
+        r.w = c->h;
+        c->h += n;
+        return r;
+    }
+    /* int8, symmetric per block of 32: scale = max|w| / 127 (ggml Q8_0) */
+    for (size_t b0 = 0; b0 < n; b0 += LC_Q8_BLOCK) {
+        const float *w = m->w + b0;
+        float mx = 0;
+        for (int k = 0; k < LC_Q8_BLOCK; k++) mx = fabsf(w[k]) > mx ? fabsf(w[k]) : mx;
+        const float s = mx / 127.0f, inv = s > 0 ? 1.0f / s : 0.0f;
+        c->scale[b0 / LC_Q8_BLOCK] = s;
+        for (int k = 0; k < LC_Q8_BLOCK; k++) c->q[b0 + k] = (int8_t)lrintf(w[k] * inv);
+    }
+    r.q = c->q;
+    r.scale = c->scale;
+    c->q += n;
+    c->scale += n / LC_Q8_BLOCK;
+    return r;
 }
 
 int model_prefers_compact(const lc_model *m) { return strcmp(m->ftype_name, "f32") != 0; }
 
-int model_compact(lc_model *m, lc_err *e)
+int model_compact(lc_model *m, int kind, lc_err *e)
 {
     if (m->arena16) return 0;
-    const size_t ts = (size_t)m->hp.n_text_state;
-    size_t n = (size_t)m->hp.n_vocab * ts + (size_t)m->hp.n_text_layer * 14 * ts * ts;
-    m->arena16 = malloc(n * sizeof(uint16_t));
-    m->dec16 = calloc((size_t)m->hp.n_text_layer, sizeof *m->dec16);
+    const size_t ts = (size_t)m->hp.n_text_state, L = (size_t)m->hp.n_text_layer;
+    const size_t n = (size_t)m->hp.n_vocab * ts + L * 14 * ts * ts;
+    if (kind == LC_COMPACT_INT8 && ts % LC_Q8_BLOCK)
+        kind = LC_COMPACT_F16; /* rows must hold whole blocks */
+    const size_t blocks = n / LC_Q8_BLOCK;
+    size_t bytes = kind == LC_COMPACT_F16 ? n * sizeof(uint16_t) : n + blocks * sizeof(float);
+    m->arena16 = malloc(bytes);
+    m->dec16 = calloc(L, sizeof *m->dec16);
     if (!m->arena16 || !m->dec16) {
         free(m->arena16); free(m->dec16);
         m->arena16 = NULL; m->dec16 = NULL;
         return lc_fail(e, "%s: out of memory for the compact decoder weights", m->path);
     }
-    uint16_t *d = m->arena16;
-    m->tok16 = compact_mat(&d, &m->tok_emb);
-    for (int l = 0; l < m->hp.n_text_layer; l++) {
-        const lc_dec_layer *L = &m->dec[l];
-        lc_dec16 *c = &m->dec16[l];
-        c->q = compact_mat(&d, &L->q); c->k = compact_mat(&d, &L->k); c->v = compact_mat(&d, &L->v);
-        c->o = compact_mat(&d, &L->o); c->cq = compact_mat(&d, &L->cq); c->co = compact_mat(&d, &L->co);
-        c->mlp0 = compact_mat(&d, &L->mlp0); c->mlp2 = compact_mat(&d, &L->mlp2);
+    compact_cursor c = { m->arena16, NULL, NULL, kind };
+    if (kind == LC_COMPACT_INT8) {
+        c.scale = m->arena16;
+        c.q = (int8_t *)(c.scale + blocks);
     }
-    LC_ASSERT((size_t)(d - m->arena16) == n);
+    m->tok16 = compact_mat(&c, &m->tok_emb);
+    for (size_t l = 0; l < L; l++) {
+        const lc_dec_layer *D = &m->dec[l];
+        lc_dec16 *o = &m->dec16[l];
+        o->q = compact_mat(&c, &D->q); o->k = compact_mat(&c, &D->k); o->v = compact_mat(&c, &D->v);
+        o->o = compact_mat(&c, &D->o); o->cq = compact_mat(&c, &D->cq); o->co = compact_mat(&c, &D->co);
+        o->mlp0 = compact_mat(&c, &D->mlp0); o->mlp2 = compact_mat(&c, &D->mlp2);
+    }
+    m->compact = kind;
     return 0;
 }
 
@@ -552,7 +581,8 @@ void model_free(lc_model *m)
 
 size_t model_decoder_weight_bytes(const lc_model *m)
 {
-    return model_decoder_weight_floats(m) * (m->arena16 ? sizeof(uint16_t) : sizeof(float));
+    size_t per = m->compact == LC_COMPACT_INT8 ? 1 : m->compact == LC_COMPACT_F16 ? 2 : 4;
+    return model_decoder_weight_floats(m) * per;
 }
 
 size_t model_decoder_weight_floats(const lc_model *m)

@@ -54,8 +54,19 @@ typedef struct lc_dec_layer {
     const float *mlp0_b, *mlp2_b;
 } lc_dec_layer;
 
-/* An f16 copy of a decoder matrix [rows, cols] (IEEE half, row-major). */
-typedef struct lc_mat16 { const uint16_t *w; int rows, cols; } lc_mat16;
+/* A compact copy of a decoder matrix [rows, cols], row-major: IEEE half
+ * (w), or int8 with one f32 scale per block of LC_Q8_BLOCK weights of a row
+ * (q, scale: w[r][k] ≈ q[r][k] · scale[(r·cols + k) / LC_Q8_BLOCK]), as
+ * ggml's Q8_0 groups them. */
+#define LC_Q8_BLOCK 32
+typedef struct lc_mat16 {
+    const uint16_t *w;
+    const int8_t *q;
+    const float *scale;
+    int rows, cols;
+} lc_mat16;
+
+enum lc_compact { LC_COMPACT_F16 = 1, LC_COMPACT_INT8 = 2 };
 
 /* Compact copies of what the decoder reads for every token. */
 typedef struct lc_dec16 { lc_mat16 q, k, v, o, cq, co, mlp0, mlp2; } lc_dec16;
@@ -93,7 +104,8 @@ typedef struct lc_model {
     /* compact decoder weights (model_compact); NULL = f32 decoding */
     lc_dec16 *dec16;
     lc_mat16 tok16;
-    uint16_t *arena16;
+    void *arena16;
+    int compact;                /* 0 (f32), LC_COMPACT_F16 or LC_COMPACT_INT8 */
 
     float *arena;               /* every tensor, dequantised to f32 */
     size_t arena_floats;
@@ -106,11 +118,11 @@ lc_model *model_load(const char *path, lc_err *e);
 lc_model *model_load_mem(const unsigned char *buf, size_t len, const char *name, lc_err *e);
 void model_free(lc_model *m);
 
-/* Keeps f16 copies of the weights the decoder reads for every token (the
- * blocks and the logits matrix), which halves the bytes per token. Lossless
- * for F16 files; below the quantisation error for quantised ones. Callers
- * skip it for f32 files and with --precise, so those decode in f32. */
-int model_compact(lc_model *m, lc_err *e);
+/* Keeps compact copies of the weights the decoder reads for every token
+ * (the blocks and the logits matrix): f16 halves the bytes per token and is
+ * lossless for F16 files; int8 with per-row scales quarters them. Without
+ * it (f32 files by default, --precise) the decoder reads f32. */
+int model_compact(lc_model *m, int kind, lc_err *e);
 /* 1 if the decoder weights should be compacted by default (non-f32 file). */
 int model_prefers_compact(const lc_model *m);
 

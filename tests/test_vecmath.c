@@ -1,0 +1,114 @@
+/* test_vecmath.c: the vector kernels against scalar libm/f32 references,
+ * and the compute pool covering every part exactly once. */
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/pool.h"
+#include "engine/vecmath.h"
+#include "model/quant.h"
+#include "test.h"
+
+static float frand(unsigned *s) { *s = *s * 1664525u + 1013904223u; return (float)(*s >> 8) / 16777216.0f * 2 - 1; }
+
+static atomic_int hits[64];
+static void mark(void *ctx, int ith, int nth)
+{
+    (void)ctx;
+    int lo, hi;
+    pool_range(1000, ith, nth, &lo, &hi);
+    for (int i = lo; i < hi; i++) atomic_fetch_add(&hits[i % 64], 1);
+}
+
+int main(void)
+{
+    printf("kernels: %s\n", vm_isa());
+    unsigned s = 42;
+    /* GELU vs erf form, over a wide range */
+    enum { N = 4099 };
+    static float x[N], y[N];
+    for (int i = 0; i < N; i++) x[i] = (i - N / 2) * 0.005f; /* −10 … 10 */
+    memcpy(y, x, sizeof x);
+    vm_gelu(y, N);
+    double worst = 0;
+    for (int i = 0; i < N; i++) {
+        double ref = 0.5 * x[i] * (1 + erf(x[i] / sqrt(2.0)));
+        double err = fabs(y[i] - ref) / (fabs(x[i]) + 1e-3);
+        worst = err > worst ? err : worst;
+    }
+    printf("gelu worst error / |x|: %.3g\n", worst);
+    CHECKF(worst < 5e-7, "gelu %g", worst);
+
+    /* softmax: sums to 1, matches exp() */
+    for (int i = 0; i < N; i++) x[i] = frand(&s) * 30;
+    memcpy(y, x, sizeof x);
+    vm_softmax(y, N);
+    float mx = -INFINITY;
+    for (int i = 0; i < N; i++) mx = x[i] > mx ? x[i] : mx;
+    double sum = 0, ref_sum = 0;
+    for (int i = 0; i < N; i++) ref_sum += exp((double)x[i] - mx);
+    worst = 0;
+    for (int i = 0; i < N; i++) {
+        double ref = exp((double)x[i] - mx) / ref_sum;
+        sum += y[i];
+        double err = fabs(y[i] - ref) / ref;
+        worst = err > worst ? err : worst;
+    }
+    printf("softmax worst relative error %.3g, sum %.9f\n", worst, sum);
+    /* x − max is rounded to f32 first (as torch does): with |x| ≤ 60 that is
+     * up to ulp(60) = 3.8e-6 of relative error in exp, whatever exp does */
+    CHECKF(worst < 5e-6 && fabs(sum - 1) < 1e-5, "softmax %g %g", worst, sum);
+
+    /* GEMVs vs f32 math on the same (rounded) weights; odd row counts */
+    enum { R = 103, C = 384 };
+    static float W[R * C], xv[C], bias[R], out[R], ref[R];
+    static uint16_t W16[R * C];
+    static int8_t Q[R * C];
+    static float sc[R * C / 32];
+    for (int i = 0; i < R * C; i++) W[i] = frand(&s) * 0.1f;
+    for (int i = 0; i < C; i++) xv[i] = frand(&s);
+    for (int i = 0; i < R; i++) bias[i] = frand(&s);
+    quant_f32_to_f16_row(W, W16, R * C);
+    for (int r = 0; r < R; r++) {
+        double a = 0;
+        for (int k = 0; k < C; k++) a += (double)quant_f16_to_f32(W16[r * C + k]) * xv[k];
+        ref[r] = (float)(a + bias[r]);
+    }
+    vm_gemv_f16(W16, C, 0, R, xv, bias, out);
+    worst = 0;
+    for (int r = 0; r < R; r++) worst = fabs(out[r] - ref[r]) > worst ? fabs(out[r] - ref[r]) : worst;
+    printf("gemv f16 worst abs error %.3g\n", worst);
+    CHECKF(worst < 1e-4, "gemv f16 %g", worst);
+    for (int b0 = 0; b0 < R * C; b0 += 32) {
+        float m = 0;
+        for (int k = 0; k < 32; k++) m = fabsf(W[b0 + k]) > m ? fabsf(W[b0 + k]) : m;
+        sc[b0 / 32] = m / 127;
+        for (int k = 0; k < 32; k++) Q[b0 + k] = (int8_t)lrintf(W[b0 + k] / sc[b0 / 32]);
+    }
+    for (int r = 0; r < R; r++) {
+        double a = 0;
+        for (int k = 0; k < C; k++) a += (double)Q[r * C + k] * sc[(r * C + k) / 32] * xv[k];
+        ref[r] = (float)(a + bias[r]);
+    }
+    vm_gemv_i8(Q, sc, C, 0, R, xv, bias, out);
+    worst = 0;
+    for (int r = 0; r < R; r++) worst = fabs(out[r] - ref[r]) > worst ? fabs(out[r] - ref[r]) : worst;
+    printf("gemv int8 worst abs error %.3g\n", worst);
+    CHECKF(worst < 1e-4, "gemv int8 %g", worst);
+    /* a sub-range touches only its rows */
+    for (int r = 0; r < R; r++) out[r] = -99;
+    vm_gemv_f16(W16, C, 10, 17, xv, NULL, out);
+    CHECK(out[9] == -99 && out[17] == -99 && out[10] != -99 && out[16] != -99);
+
+    /* pool: every index exactly once, many times in a row */
+    lc_pool *p = pool_create(3);
+    CHECK(p && pool_threads(p) == 3);
+    for (int rep = 0; rep < 200; rep++) pool_run(p, mark, NULL);
+    int ok = 1;
+    for (int i = 0; i < 64; i++) ok &= atomic_load(&hits[i]) == 200 * (1000 / 64 + (i < 1000 % 64));
+    CHECK(ok);
+    pool_free(p);
+    TEST_DONE();
+}
