@@ -17,8 +17,8 @@ for d in (384, 512, 768, 1024, 1280):          # tiny, base, small, medium, larg
         shapes.add((C["NPU_CHUNK_M"], up(K, C["NPU_TILE_K"]), up(N, C["NPU_TILE_N"] * cols)))
     for n_mels in (80, 128):                     # conv1 (im2col)
         shapes.add((C["NPU_CHUNK_M"], up(3 * n_mels, C["NPU_TILE_K"]), up(d, C["NPU_TILE_N"] * cols)))
-for n_mels in (80, 128):                         # mel: DFT GEMM, then the filter GEMM
-    shapes.add((C["NPU_MEL_M"], C["NPU_MEL_K"], C["NPU_MEL_N"]))
+for n_mels in (80, 128):                         # mel: bf16x3 DFT GEMM, then the filter GEMM
+    shapes.add((C["NPU_MEL_M"], C["NPU_MEL_KX"], C["NPU_MEL_N"]))
     shapes.add((C["NPU_MEL_M"], C["NPU_MEL_HALF"], up(n_mels, C["NPU_TILE_N"] * cols)))
 extra = [tuple(map(int, s.split("x"))) for s in sys.argv[2:]]  # e.g. micro models: 1536x64x128
 for M, K, N in sorted(shapes | set(extra)):

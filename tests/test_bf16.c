@@ -104,28 +104,51 @@ static void make_filters(int n_mels, float *F)
     }
 }
 
-/* mel: DFT-as-GEMM (bf16) vs the exact power spectrum (double DFT). The
- * stated tolerance, per output: with S = Σ|x_k| the frame's L1 norm, re and
- * im are each off by E1 <= 2^-7 S, so |power' - power| <= 2 E1 (2S + E1)
- * <= 2^-5 S² (+ O(2^-14)), then the bf16 power and filters add 2^-7 relative:
- *   |mel' - mel| <= Σ_f F_mf (2^-5 S² + 2^-6 P_f). */
-static void test_mel_ref(void)
+/* mel: the bf16x3 DFT-as-GEMM (bf16.h) vs the exact power spectrum (double
+ * DFT). The stated bound, per output, from the arithmetic:
+ *  - each product x·B loses the dropped xl·Bl and the lo roundings:
+ *    <= 3·2^-18 |x||B|; the f32 sums (tiles of 64, then 21 partials) add
+ *    <= 84·2^-24 Σ|x||B|; with S = Σ_k |x_k| (|B| <= 1), re and im are each
+ *    off by E1 <= 2^-15 S;
+ *  - power: |P' - P| <= 2 E1 (|re| + |im|) + 2 E1² <= 2^-13.5 S √P + 2^-29 S²;
+ *  - the filter GEMM has non-negative terms: bf16(P'), bf16(F) and its f32
+ *    sum add <= 2^-7.9 relative.
+ *   |mel' - mel| <= Σ_f F_mf (2^-6 P_f + 2^-13 S √P_f + 2^-28 S²).
+ * Then what Whisper sees, log10 + global max-8 clamp + (x+4)/4, must stay
+ * within 2e-2 (issue 6) on signals that stress the DFT's floor: a pure
+ * full-scale tone (its sidelobes fall below the clamp, so quiet bins inside
+ * the 80 dB window are nearly all error floor), tone + faint noise, a chirp,
+ * a loud and a 1e-3 quiet frame mix, and white noise. */
+static void make_frames(int kind, int NF, float *fr)
 {
-    enum { NF = 40, NM = 80 };
-    float *fr = malloc(sizeof(float) * NF * NPU_MEL_NFFT), *F = malloc(sizeof(float) * NM * NPU_MEL_BINS);
-    float *out = malloc(sizeof(float) * NF * NM);
-    make_filters(NM, F);
     for (int i = 0; i < NF; i++)
         for (int k = 0; k < NPU_MEL_NFFT; k++) {
             const double w = 0.5 - 0.5 * cos(2 * M_PI * k / NPU_MEL_NFFT); /* periodic Hann */
             const double t = (i * 160 + k) / 16000.0;
-            const double s = 0.3 * sin(2 * M_PI * 220 * t) + 0.1 * sin(2 * M_PI * 1330 * t) +
-                             0.01 * frand() + (i % 7 == 0 ? 0.5 * sin(2 * M_PI * 3000 * t) : 0);
-            fr[i * NPU_MEL_NFFT + k] = (float)(w * s * (i % 5 == 0 ? 0.001 : 1.0));
+            double v = 0;
+            switch (kind) {
+            case 0: /* the mixed signal of the first version of this test */
+                v = 0.3 * sin(2 * M_PI * 220 * t) + 0.1 * sin(2 * M_PI * 1330 * t) + 0.01 * frand() +
+                    (i % 7 == 0 ? 0.5 * sin(2 * M_PI * 3000 * t) : 0);
+                v *= i % 5 == 0 ? 0.001 : 1.0;
+                break;
+            case 1: v = 0.999 * sin(2 * M_PI * 1000.3 * t); break;               /* pure tone */
+            case 2: v = 0.9 * sin(2 * M_PI * 440 * t) + 1e-5 * frand(); break;   /* + faint noise */
+            case 3: v = 0.7 * sin(2 * M_PI * (50 * t + 3000 * t * t)); break;     /* chirp */
+            default: v = 0.5 * frand(); break;                                   /* white noise */
+            }
+            fr[i * NPU_MEL_NFFT + k] = (float)(w * v);
         }
+}
+
+static double mel_ref_case(int kind, const float *F, int *over)
+{
+    enum { NF = 40, NM = 80 };
+    float *fr = malloc(sizeof(float) * NF * NPU_MEL_NFFT), *out = malloc(sizeof(float) * NF * NM);
+    double *lref = malloc(sizeof(double) * NF * NM), *lgot = malloc(sizeof(double) * NF * NM);
+    make_frames(kind, NF, fr);
     bf16ref_mel_power(NF, fr, NM, F, out);
-    int over = 0;
-    double worst_log = 0;
+    double vref = -1e30, vgot = -1e30;
     for (int i = 0; i < NF; i++) {
         const float *x = fr + i * NPU_MEL_NFFT;
         double P[NPU_MEL_BINS], S = 0;
@@ -133,38 +156,53 @@ static void test_mel_ref(void)
         for (int f = 0; f < NPU_MEL_BINS; f++) {
             double re = 0, im = 0;
             for (int k = 0; k < NPU_MEL_NFFT; k++) {
-                re += x[k] * cos(2 * M_PI * f * k / NPU_MEL_NFFT);
-                im -= x[k] * sin(2 * M_PI * f * k / NPU_MEL_NFFT);
+                const double ang = 2 * M_PI * ((f * k) % NPU_MEL_NFFT) / NPU_MEL_NFFT;
+                re += x[k] * cos(ang);
+                im -= x[k] * sin(ang);
             }
             P[f] = re * re + im * im;
         }
-        double vmax = -1e30, lref[NM], lgot[NM];
         for (int m = 0; m < NM; m++) {
             double ref = 0, bound = 0;
             for (int f = 0; f < NPU_MEL_BINS; f++) {
-                ref += F[m * NPU_MEL_BINS + f] * P[f];
-                bound += F[m * NPU_MEL_BINS + f] * (0x1p-5 * S * S + 0x1p-6 * P[f]);
+                const double Fw = F[m * NPU_MEL_BINS + f];
+                ref += Fw * P[f];
+                bound += Fw * (0x1p-6 * P[f] + 0x1p-13 * S * sqrt(P[f]) + 0x1p-28 * S * S);
             }
             const double got = out[i * NM + m];
-            if (fabs(got - ref) > bound + 1e-30) over++;
-            lref[m] = log10(ref > 1e-10 ? ref : 1e-10);
-            lgot[m] = log10(got > 1e-10 ? got : 1e-10);
-            if (lref[m] > vmax) vmax = lref[m];
-        }
-        /* what Whisper sees: log10, clamped to max - 8 */
-        for (int m = 0; m < NM; m++) {
-            const double a = lref[m] < vmax - 8 ? vmax - 8 : lref[m];
-            const double b = lgot[m] < vmax - 8 ? vmax - 8 : lgot[m];
-            if (fabs(a - b) > worst_log) worst_log = fabs(a - b);
+            if (fabs(got - ref) > bound + 1e-30) (*over)++;
+            lref[i * NM + m] = log10(ref > 1e-10 ? ref : 1e-10);
+            lgot[i * NM + m] = log10(got > 1e-10 ? got : 1e-10);
+            if (lref[i * NM + m] > vref) vref = lref[i * NM + m];
+            if (lgot[i * NM + m] > vgot) vgot = lgot[i * NM + m];
         }
     }
-    CHECKF(over == 0, "%d mel outputs over the stated bound", over);
-    printf("mel DFT-GEMM (bf16): worst |log10 mel - exact| after the max-8 clamp = %.4f\n", worst_log);
-    /* Not a bound from the algebra: a regression guard for this signal. bf16
-     * noise floor of the DFT sits ~50-60 dB below the frame peak, so quiet
-     * bins inside Whisper's 80 dB window move; this stays well under 1. */
-    CHECKF(worst_log < 1.0, "worst log-mel difference %.4f", worst_log);
-    free(fr); free(F); free(out);
+    /* what Whisper sees: max(x, max - 8), then (x + 4) / 4 */
+    double worst = 0;
+    for (int j = 0; j < NF * NM; j++) {
+        const double a = ((lref[j] < vref - 8 ? vref - 8 : lref[j]) + 4) / 4;
+        const double b = ((lgot[j] < vgot - 8 ? vgot - 8 : lgot[j]) + 4) / 4;
+        if (fabs(a - b) > worst) worst = fabs(a - b);
+    }
+    free(fr); free(out); free(lref); free(lgot);
+    return worst;
+}
+
+static void test_mel_ref(void)
+{
+    static const char *name[] = {"mixed, quiet frames", "pure tone", "tone + 1e-5 noise", "chirp", "white noise"};
+    float *F = malloc(sizeof(float) * 80 * NPU_MEL_BINS);
+    make_filters(80, F);
+    double worst = 0;
+    for (int kind = 0; kind < 5; kind++) {
+        int over = 0;
+        const double w = mel_ref_case(kind, F, &over);
+        CHECKF(over == 0, "%s: %d mel outputs over the stated bf16x3 bound", name[kind], over);
+        printf("mel bf16x3 DFT-GEMM, %s: worst |normalized log-mel - exact| = %.2e\n", name[kind], w);
+        if (w > worst) worst = w;
+    }
+    CHECKF(worst < 2e-2, "worst normalized log-mel difference %.3g (issue 6: 2e-2)", worst);
+    free(F);
 }
 
 static void test_exp_softmax(void)

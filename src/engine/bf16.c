@@ -52,6 +52,13 @@ void bf16_array_gemm(int Mp, int Kp, int Np, const uint16_t *A, const uint16_t *
         }
         for (int i = 0; i < Mp; i++) {
             const uint16_t *a = A + (size_t)i * Kp + kt;
+            /* An all-zero A tile row gives a +0 partial, and C (which starts
+             * at +0 and is never -0: x + y = -0 needs both -0) does not
+             * change, so skipping it changes no bit. It makes the padded
+             * rows of partial launches (live mel batches) cheap. */
+            int nz = 0;
+            for (int k = 0; k < NPU_TILE_K && !nz; k++) nz = (a[k] & 0x7fffu) != 0;
+            if (!nz) continue;
             memset(part, 0, (size_t)Np * sizeof *part);
             for (int k = 0; k < NPU_TILE_K; k++) {
                 const float av = bf16_to_f32(a[k]);
@@ -93,37 +100,104 @@ void bf16ref_gemm(int M, int N, int K, const float *A, int lda, const float *W, 
     }
 }
 
-/* one k-tiled dot product of bf16-rounded x with a table row */
-static float tiled_dot(int K, const float *x, const float *tab, int stride_sel, int f)
+/* one k-tiled dot product of bf16-rounded x with w (the filter GEMM) */
+static float tiled_dot(int K, const float *x, const float *w)
 {
     float acc = 0.0f;
     for (int kt = 0; kt < K; kt += NPU_TILE_K) {
         const int ke = kt + NPU_TILE_K < K ? kt + NPU_TILE_K : K;
         float p = 0.0f;
-        for (int k = kt; k < ke; k++) {
-            const float t = stride_sel ? tab[(f * k) % NPU_MEL_NFFT] : tab[k];
-            p += bf16_round(x[k]) * bf16_round(t);
-        }
+        for (int k = kt; k < ke; k++) p += bf16_round(x[k]) * bf16_round(w[k]);
         acc += p;
     }
     return acc;
 }
 
+void bf16_pack_mel_frames(const float *frames, int rows, uint16_t *dst, int rows_p)
+{
+    memset(dst, 0, (size_t)rows_p * NPU_MEL_KX * sizeof *dst);
+    for (int i = 0; i < rows; i++) {
+        const float *x = frames + (size_t)i * NPU_MEL_NFFT;
+        uint16_t *d = dst + (size_t)i * NPU_MEL_KX;
+        for (int k = 0; k < NPU_MEL_NFFT; k++) {
+            uint16_t hi, lo;
+            bf16_split(x[k], &hi, &lo);
+            d[k] = hi;                       /* segment 0: xh (· Bh) */
+            d[NPU_MEL_K + k] = hi;           /* segment 1: xh (· Bl) */
+            d[2 * NPU_MEL_K + k] = lo;       /* segment 2: xl (· Bh) */
+        }
+    }
+}
+
+void bf16_pack_mel_basis(uint16_t *dst)
+{
+    memset(dst, 0, (size_t)NPU_MEL_KX * NPU_MEL_N * sizeof *dst);
+    for (int k = 0; k < NPU_MEL_NFFT; k++)
+        for (int f = 0; f < NPU_MEL_BINS; f++) {
+            float cs, sn;
+            uint16_t ch, cl, sh, sl;
+            bf16_dft_basis(f, k, &cs, &sn);
+            bf16_split(cs, &ch, &cl);
+            bf16_split(sn, &sh, &sl);
+            const uint16_t hi[2] = {ch, sh}, lo[2] = {cl, sl};
+            for (int part = 0; part < 2; part++) {
+                const int col = part * NPU_MEL_HALF + f;
+                dst[(size_t)k * NPU_MEL_N + col] = hi[part];
+                dst[(size_t)(NPU_MEL_K + k) * NPU_MEL_N + col] = lo[part];
+                dst[(size_t)(2 * NPU_MEL_K + k) * NPU_MEL_N + col] = hi[part];
+            }
+        }
+}
+
+/* x·row f of the basis in bf16x3, in the DFT GEMM's order: segments hi·hi,
+ * hi·lo, lo·hi, each in k-tiles of NPU_TILE_K (the 48 zero-padded k of each
+ * segment add exact zeros), one f32 partial per tile. */
+static float dft_bf16x3(const float *xh, const float *xl, const float *th, const float *tl, int f)
+{
+    const float *xs[NPU_MEL_SPLIT] = {xh, xh, xl}, *ts[NPU_MEL_SPLIT] = {th, tl, th};
+    float acc = 0.0f;
+    for (int s = 0; s < NPU_MEL_SPLIT; s++)
+        for (int kt = 0; kt < NPU_MEL_NFFT; kt += NPU_TILE_K) {
+            const int ke = kt + NPU_TILE_K < NPU_MEL_NFFT ? kt + NPU_TILE_K : NPU_MEL_NFFT;
+            float p = 0.0f;
+            for (int k = kt; k < ke; k++) p += xs[s][k] * ts[s][(f * k) % NPU_MEL_NFFT];
+            acc += p;
+        }
+    return acc;
+}
+
 void bf16ref_mel_power(int n, const float *frames, int n_mels, const float *filters, float *out)
 {
-    float ctab[NPU_MEL_NFFT], stab[NPU_MEL_NFFT], pw[NPU_MEL_BINS];
-    for (int j = 0; j < NPU_MEL_NFFT; j++) bf16_dft_basis(1, j, &ctab[j], &stab[j]);
+    /* basis tables by (f·k) mod 400, split as bf16_pack_mel_basis does */
+    float ch[NPU_MEL_NFFT], cl[NPU_MEL_NFFT], sh[NPU_MEL_NFFT], sl[NPU_MEL_NFFT];
+    float xh[NPU_MEL_NFFT], xl[NPU_MEL_NFFT], pw[NPU_MEL_BINS];
+    for (int j = 0; j < NPU_MEL_NFFT; j++) {
+        float cs, sn;
+        uint16_t h, l;
+        bf16_dft_basis(1, j, &cs, &sn);
+        bf16_split(cs, &h, &l);
+        ch[j] = bf16_to_f32(h);
+        cl[j] = bf16_to_f32(l);
+        bf16_split(sn, &h, &l);
+        sh[j] = bf16_to_f32(h);
+        sl[j] = bf16_to_f32(l);
+    }
     for (int i = 0; i < n; i++) {
         const float *x = frames + (size_t)i * NPU_MEL_NFFT;
+        for (int k = 0; k < NPU_MEL_NFFT; k++) {
+            uint16_t h, l;
+            bf16_split(x[k], &h, &l);
+            xh[k] = bf16_to_f32(h);
+            xl[k] = bf16_to_f32(l);
+        }
         for (int f = 0; f < NPU_MEL_BINS; f++) {
-            const float re = tiled_dot(NPU_MEL_NFFT, x, ctab, 1, f);
-            const float im = tiled_dot(NPU_MEL_NFFT, x, stab, 1, f);
+            const float re = dft_bf16x3(xh, xl, ch, cl, f);
+            const float im = dft_bf16x3(xh, xl, sh, sl, f);
             const float rr = re * re, ii = im * im;
             pw[f] = rr + ii;
         }
         for (int m = 0; m < n_mels; m++)
-            out[(size_t)i * n_mels + m] =
-                tiled_dot(NPU_MEL_BINS, pw, filters + (size_t)m * NPU_MEL_BINS, 0, 0);
+            out[(size_t)i * n_mels + m] = tiled_dot(NPU_MEL_BINS, pw, filters + (size_t)m * NPU_MEL_BINS);
     }
 }
 

@@ -49,6 +49,18 @@
 #define NPU_MEL_K 448     /* 400 padded to NPU_TILE_K */
 #define NPU_MEL_HALF 256  /* cos bins in cols [0,201), sin bins in [256,457) */
 #define NPU_MEL_N 512     /* DFT GEMM width (2 * NPU_MEL_HALF) */
+/* bf16x3 DFT: frames x and basis B are split into bf16 pairs, x = xh + xl,
+ * B = Bh + Bl (hi = bf16(v), lo = bf16(v - hi)), and x·B is computed as
+ * xh·Bh + xh·Bl + xl·Bh (xl·Bl, ~2^-18 relative, is dropped). That is ONE
+ * GEMM of the same kernel with K = 3 segments of NPU_MEL_K:
+ *   A = [xh | xh | xl]  (each 400 + 48 zeros),  B = [Bh ; Bl ; Bh].
+ * Why: with a single bf16 rounding (2^-9) the DFT's error floor sits ~50 dB
+ * under the frame's peak, inside Whisper's 80 dB window, and log10 amplifies
+ * it in quiet bins; bf16x3 lowers that floor to ~2^-15 of the frame's L1
+ * norm (docs/npu.md). The mel filter GEMM stays single bf16: its terms are
+ * all non-negative, so its error is relative (2^-8) even in quiet bins. */
+#define NPU_MEL_SPLIT 3
+#define NPU_MEL_KX 1344   /* NPU_MEL_SPLIT * NPU_MEL_K: K of the DFT GEMM */
 
 static inline int npu_round_up(int x, int m) { return (x + m - 1) / m * m; }
 
@@ -72,6 +84,15 @@ static inline float bf16_to_f32(uint16_t h)
 
 static inline float bf16_round(float f) { return bf16_to_f32(bf16_from_f32(f)); }
 
+/* x ≈ hi + lo, both bf16: hi = bf16(x), lo = bf16(x - hi). x - hi is exact
+ * in f32 (it is x's low 16 significand bits), so |x - hi - lo| <= 2^-18 |x|
+ * for finite x whose hi does not overflow. */
+static inline void bf16_split(float x, uint16_t *hi, uint16_t *lo)
+{
+    *hi = bf16_from_f32(x);
+    *lo = bf16_from_f32(x - bf16_to_f32(*hi));
+}
+
 /* --- packing, as the host does before a launch (zero padding) --- */
 /* dst[rows_p, cols_p] = bf16(src[rows, cols] (leading dim ld)), zeros elsewhere. */
 void bf16_pack(const float *src, int rows, int cols, int ld, uint16_t *dst, int rows_p, int cols_p);
@@ -85,15 +106,22 @@ void bf16_array_gemm(int Mp, int Kp, int Np, const uint16_t *A, const uint16_t *
                      float *C, float *scratch);
 
 /* The DFT basis value the host packs: cos/sin(2π f k / 400) in double,
- * rounded to f32 (then to bf16 by the packer). */
+ * rounded to f32 (then split into bf16 hi + lo by the packer). */
 void bf16_dft_basis(int f, int k, float *c, float *s);
+/* The bf16x3 DFT GEMM's operands (layout above NPU_MEL_SPLIT):
+ * A: dst[rows_p, NPU_MEL_KX] = [xh | xh | xl] of frames[rows, 400], zero
+ *    rows past `rows`; B: dst[NPU_MEL_KX, NPU_MEL_N] = [Bh ; Bl ; Bh] with
+ *    cos in columns [0, 201) and sin in [NPU_MEL_HALF, NPU_MEL_HALF + 201). */
+void bf16_pack_mel_frames(const float *frames, int rows, uint16_t *dst, int rows_p);
+void bf16_pack_mel_basis(uint16_t *dst);
 
 /* --- references on unpacked f32 data (tests; no allocation) --- */
 /* C[M, N] = A[M, K] · W[N, K]ᵀ (+ bias) with the kernel's arithmetic. */
 void bf16ref_gemm(int M, int N, int K, const float *A, int lda, const float *W, int ldw,
                   const float *bias, float *C, int ldc);
-/* out[n, n_mels]: frames (Hann-windowed, 400) x DFT basis -> re, im (f32 acc)
- * -> power = re*re + im*im (f32) -> bf16 -> x filters[n_mels, 201]ᵀ. */
+/* out[n, n_mels]: frames (Hann-windowed, 400) x DFT basis in bf16x3 ->
+ * re, im (f32 acc, k-tiles in segment order hi·hi, hi·lo, lo·hi) ->
+ * power = re*re + im*im (f32) -> bf16 -> x bf16(filters[n_mels, 201])ᵀ. */
 void bf16ref_mel_power(int n, const float *frames, int n_mels, const float *filters, float *out);
 
 /* exp as the softmax/GELU kernels compute it: range reduction by ln 2

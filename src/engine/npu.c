@@ -1,6 +1,7 @@
 /* npu.c: the NPU device (see npu.h): prepare = pack W as bf16 Kp x Np into
  * its own B buffer once; gemm = pack A chunk -> sync -> launch -> sync back ->
- * add bias; mel_power = DFT GEMM -> f32 power on the host -> mel GEMM.
+ * add bias; mel_power = bf16x3 DFT GEMM (bf16.h) -> f32 power on the host ->
+ * mel GEMM.
  * device_npu_create() finds the amdxdna device and dlopen()s libcapnpu.so. */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -163,16 +164,9 @@ static int npu_gemm(void *vctx, int M, const float *A, int lda, const lc_mat *W,
 static int mel_setup(npu_ctx *c, int n_mels, const float *filters, lc_err *e)
 {
     if (!c->dft.b) {
-        if (w_alloc(c, &c->dft, NPU_MEL_M, NPU_MEL_N, NPU_MEL_NFFT, e)) return -1;
-        uint16_t *B = c->api.bo_map(c->dft.b); /* [NPU_MEL_K, NPU_MEL_N] */
-        memset(B, 0, (size_t)NPU_MEL_K * NPU_MEL_N * sizeof *B);
-        for (int k = 0; k < NPU_MEL_NFFT; k++)
-            for (int f = 0; f < NPU_MEL_BINS; f++) {
-                float cs, sn;
-                bf16_dft_basis(f, k, &cs, &sn);
-                B[(size_t)k * NPU_MEL_N + f] = bf16_from_f32(cs);
-                B[(size_t)k * NPU_MEL_N + NPU_MEL_HALF + f] = bf16_from_f32(sn);
-            }
+        /* bf16x3 DFT: K = 3 segments of NPU_MEL_K (bf16.h) */
+        if (w_alloc(c, &c->dft, NPU_MEL_M, NPU_MEL_N, NPU_MEL_KX, e)) return -1;
+        bf16_pack_mel_basis(c->api.bo_map(c->dft.b)); /* [NPU_MEL_KX, NPU_MEL_N] */
         if (w_upload(c, &c->dft, e)) { w_free(c, &c->dft); return -1; }
     }
     if (c->mel.b && (c->mel_filters != filters || c->mel_n != n_mels)) w_free(c, &c->mel);
@@ -197,8 +191,7 @@ static int npu_mel_power(void *vctx, int n, const float *frames, int n_mels,
     npu_kern *kd = c->dft.kern, *km = c->mel.kern;
     for (int f0 = 0; f0 < n; f0 += NPU_MEL_M) {
         const int rows = n - f0 < NPU_MEL_M ? n - f0 : NPU_MEL_M;
-        bf16_pack(frames + (size_t)f0 * NPU_MEL_NFFT, rows, NPU_MEL_NFFT, NPU_MEL_NFFT,
-                  kd->a_host, NPU_MEL_M, kd->Kp);
+        bf16_pack_mel_frames(frames + (size_t)f0 * NPU_MEL_NFFT, rows, kd->a_host, NPU_MEL_M);
         if (launch(c, kd, c->dft.b, e)) return -1;
         /* power in f32 on the host, rounded to bf16 as the mel GEMM's A */
         memset(km->a_host, 0, (size_t)NPU_MEL_M * km->Kp * sizeof *km->a_host);

@@ -244,18 +244,30 @@ typedef struct attn_job {
     float *scores, *out;
 } attn_job;
 
+#define ATTN_MAX_ROWS 256 /* query rows per block: bounds the scores slice in cache */
+
 static void attn_part(void *c, int lo, int hi)
 {
     const attn_job *j = c;
     const int dh = j->n_state / j->n_head, n = hi - lo;
     const float scale = 1.0f / sqrtf((float)dh); /* (dh^-¼)² as in openai's qkv_attention */
     float *sc = j->scores + (size_t)lo * j->n_kv;
-    for (int h = 0; h < j->n_head; h++) {
-        blas_sgemm(0, 1, n, j->n_kv, dh, scale, j->q + (size_t)lo * j->n_state + h * dh, j->n_state,
-                   j->k + h * dh, j->n_state, 0.0f, sc, j->n_kv);
-        for (int i = 0; i < n; i++) vm_softmax(sc + (size_t)i * j->n_kv, j->n_kv);
-        blas_sgemm(0, 0, n, dh, j->n_kv, 1.0f, sc, j->n_kv, j->v + h * dh, j->n_state, 0.0f,
-                   j->out + (size_t)lo * j->n_state + h * dh, j->n_state);
+    float inv[ATTN_MAX_ROWS];
+    for (int r0 = 0; r0 < n; r0 += ATTN_MAX_ROWS) {
+        const int nr = n - r0 < ATTN_MAX_ROWS ? n - r0 : ATTN_MAX_ROWS;
+        float *o0 = j->out + (size_t)(lo + r0) * j->n_state;
+        for (int h = 0; h < j->n_head; h++) {
+            blas_sgemm(0, 1, nr, j->n_kv, dh, scale, j->q + (size_t)(lo + r0) * j->n_state + h * dh, j->n_state,
+                       j->k + h * dh, j->n_state, 0.0f, sc, j->n_kv);
+            /* unnormalised exp; the 1/Σ goes on the dh outputs, not the n_kv weights */
+            for (int i = 0; i < nr; i++) {
+                float *si = sc + (size_t)i * j->n_kv;
+                inv[i] = (float)(1.0 / vm_exp_sum(si, j->n_kv, vm_max(si, j->n_kv)));
+            }
+            blas_sgemm(0, 0, nr, dh, j->n_kv, 1.0f, sc, j->n_kv, j->v + h * dh, j->n_state, 0.0f,
+                       o0 + h * dh, j->n_state);
+            for (int i = 0; i < nr; i++) vm_scale(o0 + (size_t)i * j->n_state + h * dh, dh, inv[i]);
+        }
     }
 }
 
@@ -298,6 +310,54 @@ static void attention(const float *q, const float *k, const float *v, int n_q, i
     par_rows(n_q, (size_t)n_kv * n_state, attn_part, &j);
 }
 
+typedef struct enc_job {
+    lc_state *st;
+    const lc_enc_layer *L;
+    lc_err *e;
+    int failed;
+} enc_job;
+
+static void enc_phase1(void *c, int ith, int nth)
+{
+    enc_job *j = c;
+    lc_state *st = j->st;
+    const int s = st->m->hp.n_audio_state, A = st->m->hp.n_audio_ctx;
+    int lo, hi;
+    pool_range(A, ith, nth, &lo, &hi);
+    const int n = hi - lo;
+    const size_t o = (size_t)lo * s;
+    if (n <= 0) return;
+    layer_norm_rows(st->x, st->h, lo, hi, s, j->L->attn_ln_w, j->L->attn_ln_b);
+    /* inside a pool job the CPU GEMM runs single-threaded on this band */
+    if (backend_gemm(st->b, n, st->h + o, s, &j->L->q, j->L->q_b, st->q + o, s, j->e) ||
+        backend_gemm(st->b, n, st->h + o, s, &j->L->k, NULL, st->k + o, s, j->e) ||
+        backend_gemm(st->b, n, st->h + o, s, &j->L->v, j->L->v_b, st->v + o, s, j->e))
+        j->failed = 1;
+}
+
+static void enc_phase2(void *c, int ith, int nth)
+{
+    enc_job *j = c;
+    lc_state *st = j->st;
+    const lc_enc_layer *L = j->L;
+    const int s = st->m->hp.n_audio_state, A = st->m->hp.n_audio_ctx;
+    int lo, hi;
+    pool_range(A, ith, nth, &lo, &hi);
+    const int n = hi - lo;
+    const size_t o = (size_t)lo * s;
+    if (n <= 0 || j->failed) return;
+    attn_job aj = { st->q, st->k, st->v, A, s, st->m->hp.n_audio_head, st->scores, st->att };
+    attn_part(&aj, lo, hi);
+    if (backend_gemm(st->b, n, st->att + o, s, &L->o, L->o_b, st->h + o, s, j->e)) { j->failed = 1; return; }
+    vm_add(st->x + o, st->h + o, (size_t)n * s);
+    layer_norm_rows(st->x, st->h, lo, hi, s, L->mlp_ln_w, L->mlp_ln_b);
+    float *mlp = st->mlp + (size_t)lo * 4 * s;
+    if (backend_gemm(st->b, n, st->h + o, s, &L->mlp0, L->mlp0_b, mlp, 4 * s, j->e)) { j->failed = 1; return; }
+    vm_gelu(mlp, (size_t)n * 4 * s);
+    if (backend_gemm(st->b, n, mlp, 4 * s, &L->mlp2, L->mlp2_b, st->h + o, s, j->e)) { j->failed = 1; return; }
+    vm_add(st->x + o, st->h + o, (size_t)n * s);
+}
+
 int whisper_encode(lc_state *st, const float *mel, lc_err *e)
 {
     const lc_model *m = st->m;
@@ -315,8 +375,21 @@ int whisper_encode(lc_state *st, const float *mel, lc_err *e)
     gelu(st->x, A, s);
     add_in_place(st->x, m->enc_pos, A, s);
 
+    /* On the CPU, a block runs as two parallel regions in which each thread
+     * owns a band of rows: (LN, q/k/v) then, once every k/v row exists,
+     * (attention, out-proj, residual, LN, MLP, residual). Fewer fork-joins,
+     * and each band stays in that core's cache. A device GEMM (NPU) is not
+     * reentrant, so then the ops run one after the other. */
+    const int fused = !strcmp(backend_where(b, LC_OP_GEMM), b->cpu->label);
     for (int l = 0; l < hp->n_audio_layer; l++) {
         const lc_enc_layer *L = &m->enc[l];
+        if (fused) {
+            enc_job j = { st, L, e, 0 };
+            pool_run(blas_pool(), enc_phase1, &j);
+            pool_run(blas_pool(), enc_phase2, &j);
+            if (j.failed) return -1;
+            continue;
+        }
         layer_norm(st->x, st->h, A, s, L->attn_ln_w, L->attn_ln_b);
         if (backend_gemm(b, A, st->h, s, &L->q, L->q_b, st->q, s, e) ||
             backend_gemm(b, A, st->h, s, &L->k, NULL, st->k, s, e) ||
