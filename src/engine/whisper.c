@@ -11,6 +11,7 @@
 #include "engine/blas.h"
 #include "engine/pool.h"
 #include "engine/vecmath.h"
+#include "model/quant.h"
 
 #define LN_EPS 1e-5 /* torch.nn.LayerNorm default, used by openai-whisper */
 
@@ -129,10 +130,11 @@ static void gemv_part(void *c, int ith, int nth)
 
 static void dense_dec(int M, const float *A, const lc_mat *W, const lc_mat16 *W16, const float *bias, float *C)
 {
-    if (!W16 || M > GEMV_MAX_ROWS) { dense_cpu(M, A, W, bias, C); return; }
+    if (!W16 || (M > GEMV_MAX_ROWS && W->w)) { dense_cpu(M, A, W, bias, C); return; }
     for (int i = 0; i < M; i++) {
         gemv_job j = { W16, A + (size_t)i * W->cols, bias, C + (size_t)i * W->rows };
-        pool_run((size_t)W->rows * W->cols >= 65536 ? blas_pool() : NULL, gemv_part, &j);
+        /* below ~1M weights a fork-join costs about what the second core saves */
+        pool_run((size_t)W->rows * W->cols >= (1u << 20) ? blas_pool() : NULL, gemv_part, &j);
     }
 }
 
@@ -470,9 +472,19 @@ int whisper_decode(lc_state *st, int n, const int *tok, const int *seq, const in
         if (pos[r] < 0 || pos[r] >= hp->n_text_ctx)
             return lc_fail(e, "decoder: position %d past the text context (%d)", pos[r], hp->n_text_ctx);
         if (seq[r] < 0 || seq[r] >= st->n_seq) return lc_fail(e, "decoder: sequence %d out of range", seq[r]);
-        const float *te = m->tok_emb.w + (size_t)tok[r] * ts, *pe = m->dec_pos + (size_t)pos[r] * ts;
+        const float *pe = m->dec_pos + (size_t)pos[r] * ts;
         float *x = st->dx + (size_t)r * ts;
-        for (int i = 0; i < ts; i++) x[i] = te[i] + pe[i];
+        if (m->tok_emb.w) {
+            const float *te = m->tok_emb.w + (size_t)tok[r] * ts;
+            for (int i = 0; i < ts; i++) x[i] = te[i] + pe[i];
+        } else { /* compacted: the f32 embedding was released */
+            const lc_mat16 *T = &m->tok16;
+            for (int i = 0; i < ts; i++) {
+                size_t k = (size_t)tok[r] * ts + i;
+                float w = T->q ? T->q[k] * T->scale[k / LC_Q8_BLOCK] : quant_f16_to_f32(T->w[k]);
+                x[i] = w + pe[i];
+            }
+        }
     }
 
     for (int l = 0; l < hp->n_text_layer; l++) {

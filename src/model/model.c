@@ -9,6 +9,8 @@
 #include "model/model.h"
 
 #include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -531,6 +533,19 @@ static lc_mat16 compact_mat(compact_cursor *c, const lc_mat *m)
     return r;
 }
 
+/* The logits matrix is the largest tensor (80 MB of f32 for tiny); once
+ * its compact copy exists nothing reads the f32 one, so its pages go back
+ * to the system and the pointer is cleared so nothing can. */
+static void release_f32(lc_model *m, lc_mat *w)
+{
+    const long page = sysconf(_SC_PAGESIZE);
+    uintptr_t a = (uintptr_t)w->w, b = a + (size_t)w->rows * w->cols * sizeof(float);
+    uintptr_t lo = (a + (uintptr_t)page - 1) & ~((uintptr_t)page - 1), hi = b & ~((uintptr_t)page - 1);
+    if (page > 0 && hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    w->w = NULL;
+    (void)m;
+}
+
 int model_prefers_compact(const lc_model *m) { return strcmp(m->ftype_name, "f32") != 0; }
 
 int model_compact(lc_model *m, int kind, lc_err *e)
@@ -563,6 +578,7 @@ int model_compact(lc_model *m, int kind, lc_err *e)
         o->mlp0 = compact_mat(&c, &D->mlp0); o->mlp2 = compact_mat(&c, &D->mlp2);
     }
     m->compact = kind;
+    release_f32(m, &m->tok_emb);
     return 0;
 }
 

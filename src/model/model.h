@@ -96,7 +96,8 @@ typedef struct lc_model {
     const float *ln_post_w, *ln_post_b;
 
     /* decoder */
-    lc_mat tok_emb;             /* [n_vocab, n_text_state]; also the logits matrix */
+    lc_mat tok_emb;             /* [n_vocab, n_text_state]; also the logits matrix.
+                                   .w is NULL after model_compact (tok16 has it) */
     const float *dec_pos;       /* [n_text_ctx, n_text_state] */
     lc_dec_layer *dec;
     const float *dec_ln_w, *dec_ln_b;
