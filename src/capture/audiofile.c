@@ -157,7 +157,9 @@ typedef struct obuf {
  * decoded, never from a header's claim. */
 static int obuf_reserve(obuf *b, size_t more)
 {
-    if (more <= b->cap - b->n) return 0;
+    /* b->p is allocated on the first call even for 0 (a flush at 16 kHz),
+     * so callers never form NULL + 0 */
+    if (b->p && more <= b->cap - b->n) return 0;
     size_t cap = b->cap ? b->cap : (size_t)AUDIO_RATE * 30;
     while (cap - b->n < more) {
         if (cap > SIZE_MAX / 2 / sizeof(float)) return -1;

@@ -3,8 +3,8 @@
  * Owns the capture, the ring, the model/backend/tokenizer and the output
  * sinks; runs the pipeline (stream/pipeline.h) and, on this main thread,
  * the stats timer (pthread_cond_timedwait inside pipeline_wait) and the
- * signal flag. Without --headless there is no TUI in the tree yet, so the
- * command behaves as with --headless (the TUI will be tui_run()).
+ * signal flag. The screen (ui/tui.h) runs on this thread instead of the
+ * stats loop unless --headless, --jsonl -, or stdin/stdout not a terminal.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +16,7 @@
 #include "cli/modelpath.h"
 #include "stream/events.h"
 #include "stream/pipeline.h"
+#include "ui/tui.h"
 
 
 #define RING_SAMPLES (1u << 20) /* ≥ 5 s of 96 kHz stereo: the mel worker reads every 10 ms */
@@ -83,6 +84,20 @@ static void run_loop(lc_pipeline *p, lc_events *ev, lc_capture *cap)
     free(s);
 }
 
+/* No model: the screen says what to run and where the file goes, then the
+ * CLI line follows on stderr once the terminal is back. */
+static void no_model_screen(const lc_config *cfg, const char *msg)
+{
+    char dir[1024], text[2048];
+    modelpath_dir(dir, sizeof dir);
+    snprintf(text, sizeof text,
+             "%s\n\nTo get the default model (tiny.en, 75 MB), run one of:\n\n"
+             "    make model\n    scripts/download-model.sh tiny.en\n\n"
+             "It goes to %s/ggml-tiny.en.bin, where livecap finds it.\n"
+             "Or pass a model file with -m PATH.", msg, dir);
+    tui_message(cfg, "no Whisper model found", text, &got_signal);
+}
+
 int cmd_live(lc_config *cfg)
 {
     lc_err e = {{0}};
@@ -100,8 +115,16 @@ int cmd_live(lc_config *cfg)
 
     if (!(ring = ring_create(RING_SAMPLES))) { fprintf(stderr, "livecap: out of memory\n"); return 1; }
     if (!(cap = open_capture(cfg, ring, &info))) goto done;
-    if (modelpath_resolve(cfg->model, path, sizeof path, &e)) { fprintf(stderr, "livecap: %s\n", e.msg); goto done; }
+    /* the screen runs unless asked not to or there is no terminal; --jsonl -
+     * owns stdout */
+    int use_tui = !cfg->headless && strcmp(cfg->jsonl, "-") != 0 && tui_available();
+    if (modelpath_resolve(cfg->model, path, sizeof path, &e)) {
+        if (use_tui) no_model_screen(cfg, e.msg);
+        fprintf(stderr, "livecap: %s\n", e.msg);
+        goto done;
+    }
     if (!(m = model_load(path, &e))) { fprintf(stderr, "livecap: %s\n", e.msg); goto done; }
+    if (cmd_compact(cfg, m, &e)) { fprintf(stderr, "livecap: %s\n", e.msg); goto done; }
     char why[256] = "";
     if (!(b = backend_create(cfg->backend, cmd_threads(cfg), why, sizeof why, &e))) {
         fprintf(stderr, "livecap: --backend %s: %s\n", cfg->backend, e.msg);
@@ -116,8 +139,7 @@ int cmd_live(lc_config *cfg)
     }
     if (cmd_resolve_language(cfg, m, &lang)) goto done;
     if (whisper_prepare(m, b, &e) || !(tok = tokenizer_create(m, &e))) { fprintf(stderr, "livecap: %s\n", e.msg); goto done; }
-    /* no TUI yet: the default command behaves as --headless */
-    if (!(ev = events_open(1, cfg->jsonl, cfg->save, &e))) { fprintf(stderr, "livecap: %s\n", e.msg); goto done; }
+    if (!(ev = events_open(!use_tui, cfg->jsonl, cfg->save, &e))) { fprintf(stderr, "livecap: %s\n", e.msg); goto done; }
 
     lc_pipeline_opts o = {
         .model = m, .backend = b, .mel_backend = mb, .tok = tok, .capture = cap, .ring = ring,
@@ -133,7 +155,16 @@ int cmd_live(lc_config *cfg)
     got_signal = 0;
     install_signals();
     if (pipeline_start(p, &e)) { fprintf(stderr, "livecap: %s\n", e.msg); goto done; }
-    run_loop(p, ev, cap);
+    tui_info ti = {
+        .model_path = m->path, .model_type = m->type, .model_ftype = m->ftype_name,
+        .device = info.device_name, .save_path = cfg->save, .backend = b, .mel_backend = mb,
+        .capture = cap, .events = ev, .threads = cmd_threads(cfg), .stop_signal = &got_signal,
+    };
+    if (!use_tui) run_loop(p, ev, cap);
+    else if (tui_run(p, cfg, &ti, &e)) { /* the terminal refused: keep going without a screen */
+        fprintf(stderr, "livecap: %s\n", e.msg);
+        run_loop(p, ev, cap);
+    }
     pipeline_stop(p); /* stops capture, commits the pending text */
     lc_pipeline_snapshot *s = malloc(sizeof *s);
     if (s) {
@@ -145,7 +176,7 @@ int cmd_live(lc_config *cfg)
     rc = 0;
 done:
     pipeline_free(p);
-    if (ev && events_close(ev, &e) && rc == 0) { fprintf(stderr, "livecap: %s\n", e.msg); rc = 1; }
+    if (ev && events_close(ev, &e) && rc == 0) { if (e.msg[0]) fprintf(stderr, "livecap: %s\n", e.msg); rc = 1; }
     capture_close(cap);
     tokenizer_free(tok);
     if (m && b) whisper_release(m, b);

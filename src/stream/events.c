@@ -1,6 +1,7 @@
 /* events.c: headless lines, the JSON Lines stream and --save files. */
 #include "stream/events.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -21,6 +22,15 @@ struct lc_events {
     int jsonl_err, save_err, out_err;
     long n_finals;
     int64_t t0;
+    /* --save rescue: every final is also kept here (text copied), so when
+     * the save file fails the whole transcript can go to the fallback */
+    struct kept { double t0, t1, latency_ms; char *text; } *kept;
+    size_t n_kept, cap_kept;
+    int rescued;           /* 1: writing to the fallback file now */
+    int reported;          /* the save failure was reported (once) */
+    char rescue_path[4200];
+    void (*on_error)(void *ctx, const char *msg);
+    void *on_error_ctx;
 };
 
 static double wall_ms(const lc_events *ev) { return (ring_now_ns() - ev->t0) / 1e6; }
@@ -45,7 +55,10 @@ lc_events *events_open(int headless, const char *jsonl, const char *save, lc_err
         }
         if (!(ev->save = fopen(save, "w"))) { lc_fail(e, "--save: cannot write %s", save); goto fail; }
         if (!strcmp(ev->save_fmt, "vtt")) writers_vtt_header(ev->save);
-        fflush(ev->save);
+        if (fflush(ev->save) != 0 || ferror(ev->save)) {
+            lc_fail(e, "--save %s: cannot write (%s)", save, strerror(errno));
+            goto fail;
+        }
     }
     return ev;
 fail:
@@ -96,17 +109,109 @@ static void one_line(const char *in, char *out, size_t cap)
     out[i] = 0;
 }
 
+/* One final in the save format; 0, or -1 when the stream reports an error.
+ * index is 1-based (srt). */
+static int save_write(FILE *s, const char *fmt, long index, double t0, double t1, const char *text,
+                      double latency_ms)
+{
+    lc_final f;
+    if (!strcmp(fmt, "srt")) writers_srt_cue(s, (int)index, t0, t1, text);
+    else if (!strcmp(fmt, "vtt")) writers_vtt_cue(s, t0, t1, text);
+    else if (!strcmp(fmt, "txt")) writers_txt_line(s, text);
+    else {
+        f.t0 = t0;
+        f.t1 = t1;
+        snprintf(f.text, sizeof f.text, "%s", text);
+        write_seg(s, "final", &f, latency_ms);
+        fputs("}\n", s);
+    }
+    /* each final reaches the disk as it is committed: a signal or crash
+     * leaves a complete file. fsync is where a full disk or a dead NFS
+     * server shows up when the page cache took the write. */
+    if (fflush(s) != 0 || ferror(s)) return -1;
+    if (fsync(fileno(s)) != 0 && errno != EINVAL && errno != EROFS) return -1; /* EINVAL: pipes, ttys */
+    return 0;
+}
+
+static void report(lc_events *ev, const char *msg)
+{
+    ev->reported = 1;
+    if (ev->on_error) ev->on_error(ev->on_error_ctx, msg);
+    else { fprintf(stderr, "livecap: %s\n", msg); fflush(stderr); }
+}
+
+/* The save file failed: say so once, then write the whole transcript kept
+ * in memory to the fallback file and go on appending there. */
+static void save_rescue(lc_events *ev, int err)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !dir[0]) dir = "/tmp";
+    snprintf(ev->rescue_path, sizeof ev->rescue_path, "%s/livecap-rescue-%ld.%s", dir, (long)getpid(),
+             ev->save_fmt);
+    fclose(ev->save);
+    ev->save = NULL;
+    ev->save_err = 1;
+    FILE *r = fopen(ev->rescue_path, "w");
+    int ok = r != NULL;
+    if (ok && !strcmp(ev->save_fmt, "vtt")) writers_vtt_header(r);
+    for (size_t i = 0; ok && i < ev->n_kept; i++)
+        ok = save_write(r, ev->save_fmt, (long)i + 1, ev->kept[i].t0, ev->kept[i].t1, ev->kept[i].text,
+                        ev->kept[i].latency_ms) == 0;
+    if (ok && fflush(r) != 0) ok = 0;
+    char msg[9000];
+    if (ok) {
+        snprintf(msg, sizeof msg, "--save %s: cannot write (%s); the transcript is kept in memory and "
+                 "written to %s", ev->save_path, strerror(err), ev->rescue_path);
+        ev->save = r;
+        ev->rescued = 1;
+    } else {
+        snprintf(msg, sizeof msg, "--save %s: cannot write (%s), nor the fallback %s; the transcript is "
+                 "kept in memory only (and in --jsonl)", ev->save_path, strerror(err), ev->rescue_path);
+        if (r) fclose(r);
+        ev->rescue_path[0] = 0;
+    }
+    report(ev, msg);
+}
+
 static void save_final(lc_events *ev, const lc_final *f, double latency_ms)
 {
-    FILE *s = ev->save;
-    if (!strcmp(ev->save_fmt, "srt")) writers_srt_cue(s, (int)ev->n_finals, f->t0, f->t1, f->text);
-    else if (!strcmp(ev->save_fmt, "vtt")) writers_vtt_cue(s, f->t0, f->t1, f->text);
-    else if (!strcmp(ev->save_fmt, "txt")) writers_txt_line(s, f->text);
-    else { write_seg(s, "final", f, latency_ms); fputs("}\n", s); }
-    /* each final reaches the disk as it is committed: a signal or crash
-     * leaves a complete file */
-    if (fflush(s) != 0 || ferror(s)) ev->save_err = 1;
-    fsync(fileno(s));
+    if (ev->n_kept == ev->cap_kept) { /* one realloc per doubling: finals are seconds apart */
+        size_t cap = ev->cap_kept ? ev->cap_kept * 2 : 64;
+        struct kept *k = realloc(ev->kept, cap * sizeof *k);
+        if (k) { ev->kept = k; ev->cap_kept = cap; }
+    }
+    char *text = ev->n_kept < ev->cap_kept ? strdup(f->text) : NULL;
+    if (text) ev->kept[ev->n_kept++] = (struct kept){ f->t0, f->t1, latency_ms, text };
+    if (!ev->save) return; /* both files failed: memory only */
+    errno = 0;
+    if (save_write(ev->save, ev->save_fmt, ev->n_finals, f->t0, f->t1, f->text, latency_ms) == 0) return;
+    int err = errno ? errno : EIO;
+    if (ev->rescued) { /* the fallback failed too: keep going in memory */
+        char msg[4400];
+        snprintf(msg, sizeof msg, "%s: cannot write (%s); the transcript is kept in memory only",
+                 ev->rescue_path, strerror(err));
+        fclose(ev->save);
+        ev->save = NULL;
+        report(ev, msg);
+        return;
+    }
+    save_rescue(ev, err);
+}
+
+void events_on_error(lc_events *ev, void (*fn)(void *ctx, const char *msg), void *ctx)
+{
+    pthread_mutex_lock(&ev->mu);
+    ev->on_error = fn;
+    ev->on_error_ctx = ctx;
+    pthread_mutex_unlock(&ev->mu);
+}
+
+const char *events_rescue_path(lc_events *ev)
+{
+    pthread_mutex_lock(&ev->mu);
+    const char *p = ev->rescued ? ev->rescue_path : NULL; /* set once, never changed after */
+    pthread_mutex_unlock(&ev->mu);
+    return p;
 }
 
 void events_final(lc_events *ev, const lc_final *f, double latency_ms)
@@ -123,7 +228,7 @@ void events_final(lc_events *ev, const lc_final *f, double latency_ms)
         if (fflush(stdout) != 0) ev->out_err = 1;
     }
     if (ev->jsonl) { write_seg(ev->jsonl, "final", f, latency_ms); jsonl_done(ev); }
-    if (ev->save) save_final(ev, f, latency_ms);
+    if (ev->save_fmt) save_final(ev, f, latency_ms);
     pthread_mutex_unlock(&ev->mu);
 }
 
@@ -169,6 +274,10 @@ void events_stats(lc_events *ev, const lc_pipeline_snapshot *s)
         fputs(",\"cpu_decode\":", f);
         json_write_fixed(f, s->cpu_decode, 3);
         fprintf(f, "},\"vad_db\":%.1f,\"speech\":%s", s->vad_level_db, s->in_speech ? "true" : "false");
+        if (s->status[0]) { /* capture trouble (device lost, retrying) */
+            fputs(",\"status\":", f);
+            json_write_string(f, s->status);
+        }
         jsonl_done(ev);
     }
     pthread_mutex_unlock(&ev->mu);
@@ -199,10 +308,18 @@ int events_close(lc_events *ev, lc_err *e)
     if (!ev) return 0;
     int rc = 0;
     if (ev->jsonl && ev->jsonl != stdout && fclose(ev->jsonl) != 0) ev->jsonl_err = 1;
-    if (ev->save && fclose(ev->save) != 0) ev->save_err = 1;
+    if (ev->save) {
+        int bad = fclose(ev->save) != 0;
+        ev->save = NULL;
+        if (bad && !ev->rescued) ev->save_err = 1;
+    }
     if (ev->jsonl_err) rc = lc_fail(e, "--jsonl: cannot write %s", ev->jsonl_path);
+    else if (ev->save_err && ev->reported)
+        rc = lc_fail(e, "%s", ""); /* already reported, once, when it happened */
     else if (ev->save_err) rc = lc_fail(e, "--save: cannot write %s", ev->save_path);
     else if (ev->out_err) rc = lc_fail(e, "cannot write standard output");
+    for (size_t i = 0; i < ev->n_kept; i++) free(ev->kept[i].text);
+    free(ev->kept);
     pthread_mutex_destroy(&ev->mu);
     free(ev);
     return rc;

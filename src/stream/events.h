@@ -6,17 +6,32 @@
  *   jsonl     start / partial / final / stats / end events, one JSON object
  *             per line, flushed per line. Every event also carries
  *             "wall_ms": monotonic ms since events_open (an added field).
- *             Times t0/t1 are printed to the millisecond.
+ *             Times t0/t1 are printed to the millisecond. A stats event
+ *             carries "status" (a string, added) only while the capture is
+ *             in trouble, e.g. the device stopped and is being reopened.
  *   save      the committed transcript in the format of the extension
  *             (writers_format_for_path): txt, srt, vtt, or jsonl (final
  *             events only). Each final is appended, fflush'ed and fsync'ed
  *             as it is committed, so a signal or a crash leaves a complete,
  *             valid file with every final emitted so far.
  *
+ * Save failures (disk full, unwritable, I/O error, including at fsync):
+ * every final is also kept in memory. On the first failed write, ONE line
+ * is reported (stderr, "livecap: --save PATH: cannot write (No space left
+ * on device); the transcript is kept in memory and written to FALLBACK",
+ * or the events_on_error callback instead, for a TUI status line), the
+ * whole transcript so far is written to the fallback file
+ * ${TMPDIR:-/tmp}/livecap-rescue-<pid>.<ext> in the same format, and later
+ * finals are appended there. If the fallback fails too, one more line says
+ * the transcript is in memory only. events_close then returns -1 with an
+ * EMPTY message (the failure was already reported): the command exits 1
+ * without printing a second line.
+ *
  * Thread-safety: every function takes the sink's mutex, so finals and
  * partials (decode worker) and stats (main thread) may interleave safely.
- * Errors: events_open fails with one line naming the file; a later write
- * error is remembered and reported by events_close (-1).
+ * Errors: events_open fails with one line naming the file (including a
+ * --save file that refuses its first write); a later --jsonl or stdout
+ * write error is remembered and reported by events_close (-1).
  */
 #ifndef LC_EVENTS_H
 #define LC_EVENTS_H
@@ -36,6 +51,15 @@ void events_final(lc_events *ev, const lc_final *f, double latency_ms);
 void events_partial(lc_events *ev, const lc_final *p, double latency_ms);
 void events_stats(lc_events *ev, const lc_pipeline_snapshot *s);
 void events_end(lc_events *ev, double audio_s, long finals);
+
+/* Where save failures are reported instead of stderr (called with the
+ * sink's mutex held, on the decode worker or the closing thread: it must
+ * only copy the message). NULL restores stderr. */
+void events_on_error(lc_events *ev, void (*fn)(void *ctx, const char *msg), void *ctx);
+
+/* The fallback file the transcript went to after a --save failure, or
+ * NULL when the save file is fine (or nothing could be written). */
+const char *events_rescue_path(lc_events *ev);
 
 /* Finals written so far. */
 long events_finals(lc_events *ev);

@@ -207,7 +207,8 @@ static void *mel_main(void *arg)
         size_t avail = ring_available(p->o.ring);
         avail -= avail % (size_t)ch;
         if (avail == 0) {
-            if (capture_eof(p->o.capture)) break;
+            /* a device in trouble is not the end of the input (see pipeline.h) */
+            if (capture_eof(p->o.capture) && !capture_status(p->o.capture, NULL, 0)) break;
             /* The ring has no wake-up (its producer is a real-time callback
              * that must not touch a mutex), so look again after one
              * capture period; stop wakes this wait at once. */
@@ -654,6 +655,7 @@ void pipeline_snapshot(lc_pipeline *p, lc_pipeline_snapshot *s)
     s->n_finals = p->n_finals;
     s->partial = p->partial;
     pthread_mutex_unlock(&p->smu);
+    capture_status(p->o.capture, s->status, sizeof s->status);
 }
 
 int pipeline_finals(lc_pipeline *p, long from, lc_final *out, int max, long *first)

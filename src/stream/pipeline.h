@@ -30,6 +30,11 @@
  * decoded (no text on silence); a speech end decodes once more, flushes the
  * policy and trims the buffer.
  *
+ * A capture device that stops (unplugged, its server gone) is not the end
+ * of the input: the mel worker waits for more audio while the owner
+ * retries capture_reopen, and the snapshot's status says what is wrong.
+ * Only a file source's end ends the pipeline.
+ *
  * Falling behind: when more than 2 × max_window_s of captured audio has not
  * been decoded yet, the oldest undecoded audio is dropped (after flushing
  * the policy), counted in dropped_ms; ring overruns count there too.
@@ -117,6 +122,9 @@ typedef struct lc_pipeline_snapshot {
     double npu;
     double vad_level_db;
     int in_speech, paused, running, finished;
+    /* capture trouble, one line ("" = fine): capture_status, e.g. the device
+     * stopped; the owner retries capture_reopen meanwhile */
+    char status[192];
     long n_finals;                  /* finals emitted so far */
     lc_final partial;               /* current partial (n_words 0 = none) */
 } lc_pipeline_snapshot;
