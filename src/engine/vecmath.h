@@ -33,6 +33,13 @@ void vm_gemv_f16(const uint16_t *W, int cols, int r0, int r1, const float *x, co
 void vm_gemv_i8(const int8_t *Q, const float *scale, int cols, int r0, int r1, const float *x, const float *b,
                 float *y);
 
+/* Attention over f16 rows (the decoder's cross-attention K/V):
+ *   out[j] = scale · Σ_i q[i]·K[j·ld + i]          for j < n   (vm_dot_f16_rows)
+ *   out[i] = Σ_j p[j]·V[j·ld + i]                  for i < d   (vm_axpy_f16_rows)
+ * d is the head width (a multiple of 16 takes the vector path). */
+void vm_dot_f16_rows(const uint16_t *K, int ld, int n, const float *q, int d, float scale, float *out);
+void vm_axpy_f16_rows(const uint16_t *V, int ld, int n, const float *p, int d, float *out);
+
 /* Name of the kernel set in use: "avx512", "avx2" or "scalar". */
 const char *vm_isa(void);
 

@@ -133,8 +133,9 @@ static void dense_dec(int M, const float *A, const lc_mat *W, const lc_mat16 *W1
     if (!W16 || (M > GEMV_MAX_ROWS && W->w)) { dense_cpu(M, A, W, bias, C); return; }
     for (int i = 0; i < M; i++) {
         gemv_job j = { W16, A + (size_t)i * W->cols, bias, C + (size_t)i * W->rows };
-        /* below ~1M weights a fork-join costs about what the second core saves */
-        pool_run((size_t)W->rows * W->cols >= (1u << 20) ? blas_pool() : NULL, gemv_part, &j);
+        /* below ~64k weights (128 KB of f16) a fork-join costs more than the
+         * second core saves (measured on tiny.en: 2^14 and 2^20 are both slower) */
+        pool_run((size_t)W->rows * W->cols >= (1u << 16) ? blas_pool() : NULL, gemv_part, &j);
     }
 }
 
@@ -163,6 +164,12 @@ lc_state *state_create(const lc_model *m, lc_backend *b, int n_seq, lc_err *e)
     ALLOC(st->scores, A * A);
     ALLOC(st->enc_out, A * s);
     ALLOC(st->cross_k, L * A * ts); ALLOC(st->cross_v, L * A * ts);
+    if (m->compact) {
+        /* the decoder reads cross K/V once per token: half the bytes in f16 */
+        if (!(st->cross_k16 = malloc(sizeof(uint16_t) * L * A * ts)) ||
+            !(st->cross_v16 = malloc(sizeof(uint16_t) * L * A * ts)))
+            goto oom;
+    }
     ALLOC(st->kv_k, (size_t)n_seq * L * hp->n_text_ctx * ts);
     ALLOC(st->kv_v, (size_t)n_seq * L * hp->n_text_ctx * ts);
     ALLOC(st->dx, R * ts); ALLOC(st->dh, R * ts); ALLOC(st->dq, R * ts);
@@ -186,6 +193,8 @@ void state_free(lc_state *st)
                       st->kv_v, st->dx, st->dh, st->dq, st->dk, st->dv, st->datt, st->dmlp,
                       st->dscores, st->logits };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+    free(st->cross_k16);
+    free(st->cross_v16);
     free(st);
 }
 
@@ -415,11 +424,44 @@ int whisper_encode(lc_state *st, const float *mel, lc_err *e)
             backend_gemm(b, A, st->enc_out, s, &L->cv, L->cv_b, st->cross_v + (size_t)l * As, s, e))
             return -1;
     }
+    if (st->cross_k16) {
+        const size_t n = (size_t)hp->n_text_layer * As;
+        quant_f32_to_f16_row(st->cross_k, st->cross_k16, n);
+        quant_f32_to_f16_row(st->cross_v, st->cross_v16, n);
+    }
     st->t.encode += now_ms() - t0;
     return 0;
 }
 
-/* ---- decoder ---------------------------------------------------------------- */
+/* ---- decoder (cross-attention on f16) ------------------------------------------------- */
+
+/* Cross-attention of a few rows over the window's f16 K/V, heads split
+ * over the pool; each thread has its own row of scores. */
+typedef struct xattn_job {
+    const float *q;
+    const uint16_t *k, *v;
+    int n, n_kv, n_state, n_head;
+    float *scores, *out;
+} xattn_job;
+
+static void xattn_part(void *c, int ith, int nth)
+{
+    const xattn_job *j = c;
+    const int dh = j->n_state / j->n_head;
+    const float scale = 1.0f / sqrtf((float)dh);
+    float *sc = j->scores + (size_t)ith * j->n_kv;
+    int h0, h1;
+    pool_range(j->n_head, ith, nth, &h0, &h1);
+    for (int r = 0; r < j->n; r++)
+        for (int h = h0; h < h1; h++) {
+            const size_t o = (size_t)r * j->n_state + (size_t)h * dh;
+            vm_dot_f16_rows(j->k + (size_t)h * dh, j->n_state, j->n_kv, j->q + o, dh, scale, sc);
+            vm_softmax(sc, j->n_kv);
+            vm_axpy_f16_rows(j->v + (size_t)h * dh, j->n_state, j->n_kv, sc, dh, j->out + o);
+        }
+}
+
+/* ---- decoder (self-attention) ---------------------------------------------------------------- */
 
 static float *kv_row(const lc_state *st, float *base, int seq, int layer, int pos)
 {
@@ -504,8 +546,14 @@ int whisper_decode(lc_state *st, int n, const int *tok, const int *seq, const in
 
         layer_norm(st->dx, st->dh, n, ts, L->cross_ln_w, L->cross_ln_b);
         dense_dec(n, st->dh, &L->cq, C ? &C->cq : NULL, L->cq_b, st->dq);
-        attention(st->dq, st->cross_k + (size_t)l * A * ts, st->cross_v + (size_t)l * A * ts, n, A,
-                  ts, hp->n_text_head, st->dscores, st->datt);
+        if (st->cross_k16 && n <= FEW_ROWS) {
+            xattn_job xj = { st->dq, st->cross_k16 + (size_t)l * A * ts, st->cross_v16 + (size_t)l * A * ts,
+                             n, A, ts, hp->n_text_head, st->dscores, st->datt };
+            pool_run(blas_pool(), xattn_part, &xj);
+        } else {
+            attention(st->dq, st->cross_k + (size_t)l * A * ts, st->cross_v + (size_t)l * A * ts, n, A,
+                      ts, hp->n_text_head, st->dscores, st->datt);
+        }
         dense_dec(n, st->datt, &L->co, C ? &C->co : NULL, L->co_b, st->dh);
         add_in_place(st->dx, st->dh, n, ts);
 

@@ -17,6 +17,7 @@
 #ifndef LC_WHISPER_H
 #define LC_WHISPER_H
 
+#include <stdint.h>
 #include "engine/backend.h"
 #include "model/model.h"
 
@@ -41,6 +42,7 @@ typedef struct lc_state {
 
     /* cross-attention K/V per decoder layer, for the current window */
     float *cross_k, *cross_v;    /* [n_text_layer, 1500, n_state] */
+    uint16_t *cross_k16, *cross_v16; /* f16 copies read per token (compact models) */
 
     /* self-attention caches */
     float *kv_k, *kv_v;          /* [n_seq, n_text_layer, n_text_ctx, n_state] */
