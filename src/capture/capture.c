@@ -58,6 +58,9 @@ struct lc_capture {
     atomic_int finished;         /* stream ended (finished callback) */
     atomic_int stop_requested;
     _Atomic int64_t last_cb_ns;  /* last callback, for stall detection */
+    atomic_int stream_gen;       /* bumped when a stream is abandoned */
+    void *stream_ud;             /* the current stream's stream_ud */
+    int lost;                    /* a stream was abandoned: PortAudio may be wedged */
     int64_t start_ns;
 
     /* file */
@@ -205,11 +208,22 @@ static int device_find(const char *spec, lc_err *e)
 
 /* ---------- device stream ---------- */
 
+/* What a stream's callbacks get: the capture and the generation the stream
+ * belongs to. A stream abandoned after its device died may still call back
+ * (or come back to life); it must not become a second ring producer. */
+typedef struct stream_ud {
+    lc_capture *c;
+    int gen;
+} stream_ud;
+
 /* Real-time thread: ring_write and atomics only. */
 static int pa_callback(const void *in, void *out, unsigned long frames,
                        const PaStreamCallbackTimeInfo *ti, PaStreamCallbackFlags flags, void *ud)
 {
-    lc_capture *c = ud;
+    const stream_ud *u = ud;
+    lc_capture *c = u->c;
+    if (u->gen != atomic_load_explicit(&c->stream_gen, memory_order_acquire))
+        return paAbort;
     atomic_store_explicit(&c->last_cb_ns, ring_now_ns(), memory_order_relaxed);
     if (in && !atomic_load_explicit(&c->paused, memory_order_relaxed))
         ring_write(c->ring, in, frames * (unsigned long)c->info.channels);
@@ -218,8 +232,25 @@ static int pa_callback(const void *in, void *out, unsigned long frames,
 
 static void pa_finished(void *ud)
 {
-    lc_capture *c = ud;
-    atomic_store(&c->finished, 1);
+    const stream_ud *u = ud;
+    if (u->gen == atomic_load(&u->c->stream_gen))
+        atomic_store(&u->c->finished, 1);
+}
+
+/* Abandons the current stream without stopping or closing it. Once its
+ * device is gone, PortAudio 19.6 can block forever joining the callback
+ * thread (Pa_StopStream), and ALSA's jack plugin crashes in
+ * jack_client_close on a dead server (seen here, under snd_pcm_close). So
+ * the stream is left as it is: its callbacks see a stale generation and
+ * return paAbort, and its few resources stay until the process exits. */
+static void stream_abandon(lc_capture *c)
+{
+    if (!c->stream)
+        return;
+    atomic_fetch_add_explicit(&c->stream_gen, 1, memory_order_acq_rel);
+    c->lost = 1;
+    c->stream = NULL;
+    c->stream_ud = NULL; /* still read by the abandoned stream's callbacks */
 }
 
 /* Opens c->dev_index at rate/channels; 0 or a PaError. */
@@ -236,17 +267,25 @@ static PaError stream_try(lc_capture *c, double rate, int channels)
         .hostApiSpecificStreamInfo = NULL,
     };
     c->info.channels = channels; /* read by the callback once it runs */
+    stream_ud *u = malloc(sizeof *u);
+    if (!u)
+        return paInsufficientMemory;
+    u->c = c;
+    u->gen = atomic_load(&c->stream_gen);
     int q = quiet_begin();
     PaError err = Pa_IsFormatSupported(&p, NULL, rate);
     if (err == paFormatIsSupported)
         err = Pa_OpenStream(&c->stream, &p, NULL, rate, paFramesPerBufferUnspecified,
-                            paClipOff, pa_callback, c);
+                            paClipOff, pa_callback, u);
     quiet_end(q);
     if (err == paNoError) {
         Pa_SetStreamFinishedCallback(c->stream, pa_finished);
         c->info.sample_rate = rate;
+        free(c->stream_ud);
+        c->stream_ud = u;
     } else {
         c->stream = NULL;
+        free(u);
     }
     return err;
 }
@@ -330,29 +369,18 @@ int capture_reopen(lc_capture *c, lc_err *e)
     int was_running = c->started;
     double rate = c->info.sample_rate;
     int ch = c->info.channels;
-    if (c->stream) {
-        device_stop(c);
-        int q = quiet_begin();
-        Pa_CloseStream(c->stream);
-        quiet_end(q);
-        c->stream = NULL;
-    }
+    /* never Pa_StopStream a stream whose device is in trouble: it can block
+     * forever; abandon it to the reaper instead */
+    stream_abandon(c);
     c->started = 0;
-    /* First the same device index without re-initialising: a stream that
-     * merely hiccuped comes back, and PortAudio 19.6 asserts in Pa_Terminate
-     * if a JACK server it was attached to has died. */
-    if (stream_try(c, rate, ch) == paNoError)
+    /* The same device index, without re-initialising: PortAudio 19.6
+     * asserts in Pa_Terminate once a JACK server it was attached to has died,
+     * and the abandoned stream may still be closing. A device that came back
+     * under the same index reopens; otherwise the caller retries later. */
+    PaError err = stream_try(c, rate, ch);
+    if (err == paNoError)
         return was_running ? capture_start(c, e) : 0;
-    if (c->pa_inited)
-        pa_term_quiet();
-    c->pa_inited = 0;
-    PaError err = pa_init_quiet();
     if (err != paNoError)
-        return lc_fail(e, "audio: cannot initialise PortAudio: %s", Pa_GetErrorText(err));
-    c->pa_inited = 1;
-    if ((c->dev_index = device_find(c->spec, e)) < 0)
-        return -1;
-    if ((err = stream_try(c, rate, ch)) != paNoError)
         return lc_fail(e, "capture device \"%s\": cannot reopen at %.0f Hz, %d channel(s): %s",
                        c->info.device_name, rate, ch, Pa_GetErrorText(err));
     return was_running ? capture_start(c, e) : 0;
@@ -514,6 +542,8 @@ int capture_stop(lc_capture *c)
         pthread_cond_broadcast(&c->cv);
         pthread_mutex_unlock(&c->mu);
         pthread_join(c->thread, NULL);
+    } else if (capture_status(c, NULL, 0)) {
+        stream_abandon(c); /* stopping a dead stream can block forever */
     } else {
         device_stop(c);
     }
@@ -559,7 +589,13 @@ int capture_status(const lc_capture *c, char *msg, size_t len)
 {
     if (len)
         msg[0] = 0;
-    if (c->info.is_file || !c->started)
+    if (c->info.is_file)
+        return 0;
+    if (c->lost && !c->stream) { /* abandoned, and not reopened yet */
+        snprintf(msg, len, "capture device \"%s\" lost; retrying", c->info.device_name);
+        return 1;
+    }
+    if (!c->started)
         return 0;
     if (device_lost(c)) {
         snprintf(msg, len, "capture device \"%s\" stopped (unplugged?)", c->info.device_name);
@@ -590,10 +626,14 @@ void capture_close(lc_capture *c)
             Pa_CloseStream(c->stream);
             quiet_end(q);
         }
-        if (c->pa_inited)
+        free(c->stream_ud);
+        /* after a lost device PortAudio may be wedged (an abandoned stream
+         * still closing, a dead JACK server): leave it to process exit */
+        if (c->pa_inited && !c->lost)
             pa_term_quiet();
     }
-    free(c);
+    if (!c->lost)
+        free(c);
 }
 
 int capture_list_devices(lc_device_desc *out, int max, lc_err *e)
