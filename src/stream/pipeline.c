@@ -311,6 +311,17 @@ static void tokens_to_words(lc_pipeline *p, const int *tk, int n, double w0, dou
 
 /* ---- decode worker ----------------------------------------------------------------- */
 
+/* Tokens a window of wlen seconds may produce: speech runs at about 3–4
+ * tokens/s plus two timestamps per segment, so 6/s + 16 never cuts real
+ * text, while a model stuck in a repetition loop (or a random-weight one,
+ * which always writes to the cap) stops early instead of decoding 128
+ * tokens for every half-second step. */
+static int window_token_cap(int max_tokens, double wlen)
+{
+    int cap = 16 + (int)(6.0 * wlen);
+    return cap < max_tokens ? cap : max_tokens;
+}
+
 /* Encodes and decodes the window already copied to p->win (nf frames from
  * sample w_start), updates the policy and emits. mu is not held. */
 static void decode_step(lc_pipeline *p, int64_t w_start, int64_t nf, int closed)
@@ -339,7 +350,7 @@ static void decode_step(lc_pipeline *p, int64_t w_start, int64_t nf, int closed)
         .lang = p->o.lang, .translate = p->o.translate, .temperature = 0,
         .beam_size = p->o.beam > 1 ? p->o.beam : 0, .patience = 1.0, .length_penalty = -1,
         .prompt = p->prompt, .n_prompt = np, .max_initial_timestamp = 1.0,
-        .max_tokens = p->o.max_tokens, .rng = &p->rng,
+        .max_tokens = window_token_cap(p->o.max_tokens, wlen), .rng = &p->rng,
     };
     lc_decode_result r;
     int rc = decode_window(p->dec, &o, &r, &e);
