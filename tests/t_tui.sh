@@ -137,6 +137,20 @@ $T capture-pane -e -p -t lc | grep -Eo "$(printf '\033')\[[0-9;]*m" | grep -E '\
     > "$tmp/sgr" && fail "80x24: colors despite NO_COLOR: $(cat -v "$tmp/sgr" | sort -u | tr '\n' ' ')"
 finish small
 
+# 2b. SIGTERM under the screen: transcript flushed complete, terminal restored
+start sig 100 30
+wait_final sig
+$T display -p -t lc '#{alternate_on}' | grep -q 1 || fail "sig: the screen is not on the alternate screen"
+ppid=$($T display -p -t lc '#{pane_pid}')
+lpid=$(pgrep -P "$ppid" -f livecap | head -n 1)
+[ -n "$lpid" ] || fail "sig: no livecap process"
+kill -TERM "$lpid"
+i=0; while [ $i -lt 600 ] && [ ! -s "$tmp/rc" ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(cat "$tmp/rc" 2>/dev/null)" = "EXIT=0" ] || fail "sig: SIGTERM: $(cat "$tmp/rc" 2>/dev/null || echo 'no exit within 60 s')"
+[ "$($T display -p -t lc '#{alternate_on}')" = 0 ] || fail "sig: terminal not restored after SIGTERM"
+python3 "$tmp/srt.py" "$tmp/sig.srt" "$tmp/sig.jsonl" || fail "sig: saved SRT incomplete after SIGTERM"
+$T kill-session -t lc
+
 # 3. no model: the screen says what to run and where the file goes
 mkdir -p "$tmp/xdg"
 rm -f "$tmp/rc"

@@ -145,10 +145,19 @@ static lc_pool *g_pool;
 static pthread_once_t g_pool_once = PTHREAD_ONCE_INIT;
 static int g_pool_n;
 
+/* Joins the workers at exit, so leak checkers (valgrind) see every
+ * thread's memory returned. */
+static void pool_at_exit(void)
+{
+    pool_free(g_pool);
+    g_pool = NULL;
+}
+
 static void pool_init_once(void)
 {
     g_pool = pool_create(g_pool_n);
     openblas_set_num_threads(1);
+    atexit(pool_at_exit);
 }
 
 void blas_set_threads(int n)
