@@ -80,7 +80,7 @@ static void test_defaults(void)
     CHECK(cfg.temperature_inc == 0.2 && cfg.compression_ratio_threshold == 2.4);
     CHECK(cfg.logprob_threshold == -1.0 && cfg.no_speech_threshold == 0.6);
     CHECK(cfg.condition_on_previous == 1 && cfg.no_fallback == 0 && cfg.translate == 0);
-    CHECK(cfg.speed == 1.0 && cfg.step_ms == 500 && cfg.max_window_s == 30);
+    CHECK(cfg.speed == 1.0 && cfg.step_ms == 750 && cfg.max_window_s == 30);
     CHECK(cfg.max_tokens == 128 && cfg.vad_threshold == 6.0 && cfg.vad_hangover_ms == 800);
     CHECK(cfg.color == 1 && cfg.refresh_hz == 15 && cfg.timestamps == 1 && cfg.headless == 0);
     CHECK(!strcmp(cfg.output_format, "txt") && cfg.model[0] == 0 && cfg.initial_prompt[0] == 0);

@@ -122,7 +122,10 @@ static const cfg_row table[] = {
     STR("decode", "initial_prompt", initial_prompt, NULL, "", "initial-prompt", 0, "TEXT",
         "text to prompt the first window with (names, spelling, style)"),
 
-    INT("stream", "step_ms", step_ms, 100, 10000, "500", "step-ms", 0, "MS",
+    /* 750 ms: every step re-encodes the window, so 500 ms cost a tiny model
+     * 1.6 of 2 cores here while 750 ms costs 1.3 at the same latency
+     * (scripts/live-bench.sh); whisper_streaming steps by 1 s. */
+    INT("stream", "step_ms", step_ms, 100, 10000, "750", "step-ms", 0, "MS",
         "how often a new partial hypothesis is decoded"),
     /* 30 s is Whisper's whole input; below 5 s it has too little context. */
     INT("stream", "max_window_s", max_window_s, 5, 30, "30", "max-window-s", 0, "S",
