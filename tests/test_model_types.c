@@ -73,7 +73,7 @@ int main(void)
         lc_model *m = gen_and_load(51864, 80, 2, 2, types[t], path);
         if (!m) continue;
         CHECK(!strcmp(m->ftype_name, types[t]));
-        const lc_mat *a = &ref->enc[1].mlp0, *b = &m->enc[1].mlp0;
+        const lc_mat *a = &ref->enc[1].mlp.fc1, *b = &m->enc[1].mlp.fc1;
         double worst = 0;
         for (int r = 0; r < a->rows; r++) {
             double mx = 0, err = 0;
@@ -87,7 +87,7 @@ int main(void)
         printf("%s: worst row error %.4f of the row max\n", types[t], worst);
         CHECKF(worst > 0 && worst <= tol[t], "%s: %g", types[t], worst);
         /* 1-D tensors stay f32, bit-exact */
-        CHECK(!memcmp(ref->enc[0].attn_ln_w, m->enc[0].attn_ln_w, sizeof(float) * 64));
+        CHECK(!memcmp(ref->enc[0].attn.ln_w, m->enc[0].attn.ln_w, sizeof(float) * 64));
         model_free(m);
         unlink(path);
     }

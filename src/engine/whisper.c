@@ -203,10 +203,10 @@ void state_free(lc_state *st)
     X(&(m)->conv1); X(&(m)->conv2);                                             \
     for (int i_ = 0; i_ < (m)->hp.n_audio_layer; i_++) {                        \
         lc_enc_layer *L_ = &(m)->enc[i_];                                       \
-        X(&L_->q); X(&L_->k); X(&L_->v); X(&L_->o); X(&L_->mlp0); X(&L_->mlp2); \
+        X(&L_->attn.q); X(&L_->attn.k); X(&L_->attn.v); X(&L_->attn.o); X(&L_->mlp.fc1); X(&L_->mlp.fc2); \
     }                                                                           \
     for (int i_ = 0; i_ < (m)->hp.n_text_layer; i_++) {                         \
-        X(&(m)->dec[i_].ck); X(&(m)->dec[i_].cv);                               \
+        X(&(m)->dec[i_].cross.k); X(&(m)->dec[i_].cross.v);                               \
     }                                                                           \
 } while (0)
 
@@ -338,11 +338,11 @@ static void enc_phase1(void *c, int ith, int nth)
     const int n = hi - lo;
     const size_t o = (size_t)lo * s;
     if (n <= 0) return;
-    layer_norm_rows(st->x, st->h, lo, hi, s, j->L->attn_ln_w, j->L->attn_ln_b);
+    layer_norm_rows(st->x, st->h, lo, hi, s, j->L->attn.ln_w, j->L->attn.ln_b);
     /* inside a pool job the CPU GEMM runs single-threaded on this band */
-    if (backend_gemm(st->b, n, st->h + o, s, &j->L->q, j->L->q_b, st->q + o, s, j->e) ||
-        backend_gemm(st->b, n, st->h + o, s, &j->L->k, NULL, st->k + o, s, j->e) ||
-        backend_gemm(st->b, n, st->h + o, s, &j->L->v, j->L->v_b, st->v + o, s, j->e))
+    if (backend_gemm(st->b, n, st->h + o, s, &j->L->attn.q, j->L->attn.q_b, st->q + o, s, j->e) ||
+        backend_gemm(st->b, n, st->h + o, s, &j->L->attn.k, NULL, st->k + o, s, j->e) ||
+        backend_gemm(st->b, n, st->h + o, s, &j->L->attn.v, j->L->attn.v_b, st->v + o, s, j->e))
         j->failed = 1;
 }
 
@@ -359,13 +359,13 @@ static void enc_phase2(void *c, int ith, int nth)
     if (n <= 0 || j->failed) return;
     attn_job aj = { st->q, st->k, st->v, A, s, st->m->hp.n_audio_head, st->scores, st->att };
     attn_part(&aj, lo, hi);
-    if (backend_gemm(st->b, n, st->att + o, s, &L->o, L->o_b, st->h + o, s, j->e)) { j->failed = 1; return; }
+    if (backend_gemm(st->b, n, st->att + o, s, &L->attn.o, L->attn.o_b, st->h + o, s, j->e)) { j->failed = 1; return; }
     vm_add(st->x + o, st->h + o, (size_t)n * s);
-    layer_norm_rows(st->x, st->h, lo, hi, s, L->mlp_ln_w, L->mlp_ln_b);
+    layer_norm_rows(st->x, st->h, lo, hi, s, L->mlp.ln_w, L->mlp.ln_b);
     float *mlp = st->mlp + (size_t)lo * 4 * s;
-    if (backend_gemm(st->b, n, st->h + o, s, &L->mlp0, L->mlp0_b, mlp, 4 * s, j->e)) { j->failed = 1; return; }
+    if (backend_gemm(st->b, n, st->h + o, s, &L->mlp.fc1, L->mlp.fc1_b, mlp, 4 * s, j->e)) { j->failed = 1; return; }
     vm_gelu(mlp, (size_t)n * 4 * s);
-    if (backend_gemm(st->b, n, mlp, 4 * s, &L->mlp2, L->mlp2_b, st->h + o, s, j->e)) { j->failed = 1; return; }
+    if (backend_gemm(st->b, n, mlp, 4 * s, &L->mlp.fc2, L->mlp.fc2_b, st->h + o, s, j->e)) { j->failed = 1; return; }
     vm_add(st->x + o, st->h + o, (size_t)n * s);
 }
 
@@ -401,27 +401,27 @@ int whisper_encode(lc_state *st, const float *mel, lc_err *e)
             if (j.failed) return -1;
             continue;
         }
-        layer_norm(st->x, st->h, A, s, L->attn_ln_w, L->attn_ln_b);
-        if (backend_gemm(b, A, st->h, s, &L->q, L->q_b, st->q, s, e) ||
-            backend_gemm(b, A, st->h, s, &L->k, NULL, st->k, s, e) ||
-            backend_gemm(b, A, st->h, s, &L->v, L->v_b, st->v, s, e))
+        layer_norm(st->x, st->h, A, s, L->attn.ln_w, L->attn.ln_b);
+        if (backend_gemm(b, A, st->h, s, &L->attn.q, L->attn.q_b, st->q, s, e) ||
+            backend_gemm(b, A, st->h, s, &L->attn.k, NULL, st->k, s, e) ||
+            backend_gemm(b, A, st->h, s, &L->attn.v, L->attn.v_b, st->v, s, e))
             return -1;
         attention(st->q, st->k, st->v, A, A, s, hp->n_audio_head, st->scores, st->att);
-        if (backend_gemm(b, A, st->att, s, &L->o, L->o_b, st->h, s, e)) return -1;
+        if (backend_gemm(b, A, st->att, s, &L->attn.o, L->attn.o_b, st->h, s, e)) return -1;
         add_in_place(st->x, st->h, A, s);
 
-        layer_norm(st->x, st->h, A, s, L->mlp_ln_w, L->mlp_ln_b);
-        if (backend_gemm(b, A, st->h, s, &L->mlp0, L->mlp0_b, st->mlp, 4 * s, e)) return -1;
+        layer_norm(st->x, st->h, A, s, L->mlp.ln_w, L->mlp.ln_b);
+        if (backend_gemm(b, A, st->h, s, &L->mlp.fc1, L->mlp.fc1_b, st->mlp, 4 * s, e)) return -1;
         gelu(st->mlp, A, 4 * s);
-        if (backend_gemm(b, A, st->mlp, 4 * s, &L->mlp2, L->mlp2_b, st->h, s, e)) return -1;
+        if (backend_gemm(b, A, st->mlp, 4 * s, &L->mlp.fc2, L->mlp.fc2_b, st->h, s, e)) return -1;
         add_in_place(st->x, st->h, A, s);
     }
     layer_norm(st->x, st->enc_out, A, s, m->ln_post_w, m->ln_post_b);
 
     for (int l = 0; l < hp->n_text_layer; l++) {
         const lc_dec_layer *L = &m->dec[l];
-        if (backend_gemm(b, A, st->enc_out, s, &L->ck, NULL, st->cross_k + (size_t)l * As, s, e) ||
-            backend_gemm(b, A, st->enc_out, s, &L->cv, L->cv_b, st->cross_v + (size_t)l * As, s, e))
+        if (backend_gemm(b, A, st->enc_out, s, &L->cross.k, NULL, st->cross_k + (size_t)l * As, s, e) ||
+            backend_gemm(b, A, st->enc_out, s, &L->cross.v, L->cross.v_b, st->cross_v + (size_t)l * As, s, e))
             return -1;
     }
     if (st->cross_k16) {
@@ -532,20 +532,20 @@ int whisper_decode(lc_state *st, int n, const int *tok, const int *seq, const in
     for (int l = 0; l < hp->n_text_layer; l++) {
         const lc_dec_layer *L = &m->dec[l];
         const lc_dec16 *C = m->dec16 ? &m->dec16[l] : NULL;
-        layer_norm(st->dx, st->dh, n, ts, L->attn_ln_w, L->attn_ln_b);
-        dense_dec(n, st->dh, &L->q, C ? &C->q : NULL, L->q_b, st->dq);
-        dense_dec(n, st->dh, &L->k, C ? &C->k : NULL, NULL, st->dk);
-        dense_dec(n, st->dh, &L->v, C ? &C->v : NULL, L->v_b, st->dv);
+        layer_norm(st->dx, st->dh, n, ts, L->attn.ln_w, L->attn.ln_b);
+        dense_dec(n, st->dh, &L->attn.q, C ? &C->q : NULL, L->attn.q_b, st->dq);
+        dense_dec(n, st->dh, &L->attn.k, C ? &C->k : NULL, NULL, st->dk);
+        dense_dec(n, st->dh, &L->attn.v, C ? &C->v : NULL, L->attn.v_b, st->dv);
         for (int r = 0; r < n; r++) {
             memcpy(kv_row(st, st->kv_k, seq[r], l, pos[r]), st->dk + (size_t)r * ts, sizeof(float) * ts);
             memcpy(kv_row(st, st->kv_v, seq[r], l, pos[r]), st->dv + (size_t)r * ts, sizeof(float) * ts);
         }
         self_attention(st, l, n, seq, pos);
-        dense_dec(n, st->datt, &L->o, C ? &C->o : NULL, L->o_b, st->dh);
+        dense_dec(n, st->datt, &L->attn.o, C ? &C->o : NULL, L->attn.o_b, st->dh);
         add_in_place(st->dx, st->dh, n, ts);
 
-        layer_norm(st->dx, st->dh, n, ts, L->cross_ln_w, L->cross_ln_b);
-        dense_dec(n, st->dh, &L->cq, C ? &C->cq : NULL, L->cq_b, st->dq);
+        layer_norm(st->dx, st->dh, n, ts, L->cross.ln_w, L->cross.ln_b);
+        dense_dec(n, st->dh, &L->cross.q, C ? &C->cq : NULL, L->cross.q_b, st->dq);
         if (st->cross_k16 && n <= FEW_ROWS) {
             xattn_job xj = { st->dq, st->cross_k16 + (size_t)l * A * ts, st->cross_v16 + (size_t)l * A * ts,
                              n, A, ts, hp->n_text_head, st->dscores, st->datt };
@@ -554,13 +554,13 @@ int whisper_decode(lc_state *st, int n, const int *tok, const int *seq, const in
             attention(st->dq, st->cross_k + (size_t)l * A * ts, st->cross_v + (size_t)l * A * ts, n, A,
                       ts, hp->n_text_head, st->dscores, st->datt);
         }
-        dense_dec(n, st->datt, &L->co, C ? &C->co : NULL, L->co_b, st->dh);
+        dense_dec(n, st->datt, &L->cross.o, C ? &C->co : NULL, L->cross.o_b, st->dh);
         add_in_place(st->dx, st->dh, n, ts);
 
-        layer_norm(st->dx, st->dh, n, ts, L->mlp_ln_w, L->mlp_ln_b);
-        dense_dec(n, st->dh, &L->mlp0, C ? &C->mlp0 : NULL, L->mlp0_b, st->dmlp);
+        layer_norm(st->dx, st->dh, n, ts, L->mlp.ln_w, L->mlp.ln_b);
+        dense_dec(n, st->dh, &L->mlp.fc1, C ? &C->mlp0 : NULL, L->mlp.fc1_b, st->dmlp);
         gelu(st->dmlp, n, 4 * ts);
-        dense_dec(n, st->dmlp, &L->mlp2, C ? &C->mlp2 : NULL, L->mlp2_b, st->dh);
+        dense_dec(n, st->dmlp, &L->mlp.fc2, C ? &C->mlp2 : NULL, L->mlp.fc2_b, st->dh);
         add_in_place(st->dx, st->dh, n, ts);
     }
     for (int i = 0; i < n_out; i++) {

@@ -251,37 +251,55 @@ static lc_mat slot_mat(slot_table *t, const char *name, int rows, int cols)
     return m;
 }
 
+/* "prefix.attn.query.weight" etc. for one attention sub-block named nm
+ * ("attn" or "cross_attn"); shapes from whisper.cpp whisper_model_load(). */
+static void slots_attn(slot_table *t, const char *prefix, const char *nm, int s, lc_attn_w *a)
+{
+    char n[96];
+#define P(suffix) (snprintf(n, sizeof n, "%s.%s.%s", prefix, nm, suffix), n)
+    a->q = slot_mat(t, P("query.weight"), s, s);
+    a->q_b = slot_add(t, P("query.bias"), s, 0, 0);
+    a->k = slot_mat(t, P("key.weight"), s, s);
+    a->v = slot_mat(t, P("value.weight"), s, s);
+    a->v_b = slot_add(t, P("value.bias"), s, 0, 0);
+    a->o = slot_mat(t, P("out.weight"), s, s);
+    a->o_b = slot_add(t, P("out.bias"), s, 0, 0);
+#undef P
+    snprintf(n, sizeof n, "%s.%s_ln.weight", prefix, nm);
+    a->ln_w = slot_add(t, n, s, 0, 0);
+    snprintf(n, sizeof n, "%s.%s_ln.bias", prefix, nm);
+    a->ln_b = slot_add(t, n, s, 0, 0);
+}
+
+static void slots_mlp(slot_table *t, const char *prefix, int s, lc_mlp_w *m)
+{
+    char n[96];
+#define P(suffix) (snprintf(n, sizeof n, "%s.%s", prefix, suffix), n)
+    m->fc1 = slot_mat(t, P("mlp.0.weight"), 4 * s, s);
+    m->fc1_b = slot_add(t, P("mlp.0.bias"), 4 * s, 0, 0);
+    m->fc2 = slot_mat(t, P("mlp.2.weight"), s, 4 * s);
+    m->fc2_b = slot_add(t, P("mlp.2.bias"), s, 0, 0);
+    m->ln_w = slot_add(t, P("mlp_ln.weight"), s, 0, 0);
+    m->ln_b = slot_add(t, P("mlp_ln.bias"), s, 0, 0);
+#undef P
+}
+
 /* Registers every tensor the model must contain, with its shape and its
  * place in the arena. Names and shapes: whisper.cpp whisper_model_load(). */
 static void build_slots(lc_model *m, slot_table *t)
 {
     const lc_hparams *hp = &m->hp;
     const int s = hp->n_audio_state, ts = hp->n_text_state;
-    char n[64];
+    char pre[48];
     m->enc_pos = slot_add(t, "encoder.positional_embedding", s, hp->n_audio_ctx, 0);
     m->conv1 = (lc_mat){ slot_add(t, "encoder.conv1.weight", 3, hp->n_mels, s), s, 3 * hp->n_mels, NULL };
     m->conv1_b = slot_add(t, "encoder.conv1.bias", 1, s, 0);
     m->conv2 = (lc_mat){ slot_add(t, "encoder.conv2.weight", 3, s, s), s, 3 * s, NULL };
     m->conv2_b = slot_add(t, "encoder.conv2.bias", 1, s, 0);
     for (int i = 0; i < hp->n_audio_layer; i++) {
-        lc_enc_layer *L = &m->enc[i];
-#define P(suffix) (snprintf(n, sizeof n, "encoder.blocks.%d.%s", i, suffix), n)
-        L->q = slot_mat(t, P("attn.query.weight"), s, s);
-        L->q_b = slot_add(t, P("attn.query.bias"), s, 0, 0);
-        L->k = slot_mat(t, P("attn.key.weight"), s, s);
-        L->v = slot_mat(t, P("attn.value.weight"), s, s);
-        L->v_b = slot_add(t, P("attn.value.bias"), s, 0, 0);
-        L->o = slot_mat(t, P("attn.out.weight"), s, s);
-        L->o_b = slot_add(t, P("attn.out.bias"), s, 0, 0);
-        L->attn_ln_w = slot_add(t, P("attn_ln.weight"), s, 0, 0);
-        L->attn_ln_b = slot_add(t, P("attn_ln.bias"), s, 0, 0);
-        L->mlp0 = slot_mat(t, P("mlp.0.weight"), 4 * s, s);
-        L->mlp0_b = slot_add(t, P("mlp.0.bias"), 4 * s, 0, 0);
-        L->mlp2 = slot_mat(t, P("mlp.2.weight"), s, 4 * s);
-        L->mlp2_b = slot_add(t, P("mlp.2.bias"), s, 0, 0);
-        L->mlp_ln_w = slot_add(t, P("mlp_ln.weight"), s, 0, 0);
-        L->mlp_ln_b = slot_add(t, P("mlp_ln.bias"), s, 0, 0);
-#undef P
+        snprintf(pre, sizeof pre, "encoder.blocks.%d", i);
+        slots_attn(t, pre, "attn", s, &m->enc[i].attn);
+        slots_mlp(t, pre, s, &m->enc[i].mlp);
     }
     m->ln_post_w = slot_add(t, "encoder.ln_post.weight", s, 0, 0);
     m->ln_post_b = slot_add(t, "encoder.ln_post.bias", s, 0, 0);
@@ -289,33 +307,10 @@ static void build_slots(lc_model *m, slot_table *t)
     m->dec_pos = slot_add(t, "decoder.positional_embedding", ts, hp->n_text_ctx, 0);
     m->tok_emb = slot_mat(t, "decoder.token_embedding.weight", hp->n_vocab, ts);
     for (int i = 0; i < hp->n_text_layer; i++) {
-        lc_dec_layer *L = &m->dec[i];
-#define P(suffix) (snprintf(n, sizeof n, "decoder.blocks.%d.%s", i, suffix), n)
-        L->q = slot_mat(t, P("attn.query.weight"), ts, ts);
-        L->q_b = slot_add(t, P("attn.query.bias"), ts, 0, 0);
-        L->k = slot_mat(t, P("attn.key.weight"), ts, ts);
-        L->v = slot_mat(t, P("attn.value.weight"), ts, ts);
-        L->v_b = slot_add(t, P("attn.value.bias"), ts, 0, 0);
-        L->o = slot_mat(t, P("attn.out.weight"), ts, ts);
-        L->o_b = slot_add(t, P("attn.out.bias"), ts, 0, 0);
-        L->attn_ln_w = slot_add(t, P("attn_ln.weight"), ts, 0, 0);
-        L->attn_ln_b = slot_add(t, P("attn_ln.bias"), ts, 0, 0);
-        L->cq = slot_mat(t, P("cross_attn.query.weight"), ts, ts);
-        L->cq_b = slot_add(t, P("cross_attn.query.bias"), ts, 0, 0);
-        L->ck = slot_mat(t, P("cross_attn.key.weight"), ts, ts);
-        L->cv = slot_mat(t, P("cross_attn.value.weight"), ts, ts);
-        L->cv_b = slot_add(t, P("cross_attn.value.bias"), ts, 0, 0);
-        L->co = slot_mat(t, P("cross_attn.out.weight"), ts, ts);
-        L->co_b = slot_add(t, P("cross_attn.out.bias"), ts, 0, 0);
-        L->cross_ln_w = slot_add(t, P("cross_attn_ln.weight"), ts, 0, 0);
-        L->cross_ln_b = slot_add(t, P("cross_attn_ln.bias"), ts, 0, 0);
-        L->mlp0 = slot_mat(t, P("mlp.0.weight"), 4 * ts, ts);
-        L->mlp0_b = slot_add(t, P("mlp.0.bias"), 4 * ts, 0, 0);
-        L->mlp2 = slot_mat(t, P("mlp.2.weight"), ts, 4 * ts);
-        L->mlp2_b = slot_add(t, P("mlp.2.bias"), ts, 0, 0);
-        L->mlp_ln_w = slot_add(t, P("mlp_ln.weight"), ts, 0, 0);
-        L->mlp_ln_b = slot_add(t, P("mlp_ln.bias"), ts, 0, 0);
-#undef P
+        snprintf(pre, sizeof pre, "decoder.blocks.%d", i);
+        slots_attn(t, pre, "attn", ts, &m->dec[i].attn);
+        slots_attn(t, pre, "cross_attn", ts, &m->dec[i].cross);
+        slots_mlp(t, pre, ts, &m->dec[i].mlp);
     }
     m->dec_ln_w = slot_add(t, "decoder.ln.weight", ts, 0, 0);
     m->dec_ln_b = slot_add(t, "decoder.ln.bias", ts, 0, 0);
@@ -573,9 +568,9 @@ int model_compact(lc_model *m, int kind, lc_err *e)
     for (size_t l = 0; l < L; l++) {
         const lc_dec_layer *D = &m->dec[l];
         lc_dec16 *o = &m->dec16[l];
-        o->q = compact_mat(&c, &D->q); o->k = compact_mat(&c, &D->k); o->v = compact_mat(&c, &D->v);
-        o->o = compact_mat(&c, &D->o); o->cq = compact_mat(&c, &D->cq); o->co = compact_mat(&c, &D->co);
-        o->mlp0 = compact_mat(&c, &D->mlp0); o->mlp2 = compact_mat(&c, &D->mlp2);
+        o->q = compact_mat(&c, &D->attn.q); o->k = compact_mat(&c, &D->attn.k); o->v = compact_mat(&c, &D->attn.v);
+        o->o = compact_mat(&c, &D->attn.o); o->cq = compact_mat(&c, &D->cross.q); o->co = compact_mat(&c, &D->cross.o);
+        o->mlp0 = compact_mat(&c, &D->mlp.fc1); o->mlp2 = compact_mat(&c, &D->mlp.fc2);
     }
     m->compact = kind;
     release_f32(m, &m->tok_emb);

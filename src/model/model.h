@@ -37,22 +37,22 @@ typedef struct lc_specials {
         no_speech, no_timestamps, ts_begin;
 } lc_specials;
 
-typedef struct lc_enc_layer {
-    const float *attn_ln_w, *attn_ln_b, *mlp_ln_w, *mlp_ln_b;  /* [n_state] */
+/* One attention sub-block: pre-LN, projections (the key has no bias). */
+typedef struct lc_attn_w {
+    const float *ln_w, *ln_b;        /* [n_state] */
     lc_mat q, k, v, o;               /* [n_state, n_state] */
-    const float *q_b, *v_b, *o_b;    /* [n_state] (key has no bias) */
-    lc_mat mlp0;                     /* [4 n_state, n_state] */
-    lc_mat mlp2;                     /* [n_state, 4 n_state] */
-    const float *mlp0_b, *mlp2_b;
-} lc_enc_layer;
+    const float *q_b, *v_b, *o_b;    /* [n_state] */
+} lc_attn_w;
 
-typedef struct lc_dec_layer {
-    const float *attn_ln_w, *attn_ln_b, *cross_ln_w, *cross_ln_b, *mlp_ln_w, *mlp_ln_b;
-    lc_mat q, k, v, o, cq, ck, cv, co;
-    const float *q_b, *v_b, *o_b, *cq_b, *cv_b, *co_b;
-    lc_mat mlp0, mlp2;
-    const float *mlp0_b, *mlp2_b;
-} lc_dec_layer;
+/* One MLP sub-block: pre-LN, fc1 [4 n_state, n_state], GELU, fc2 [n_state, 4 n_state]. */
+typedef struct lc_mlp_w {
+    const float *ln_w, *ln_b;
+    lc_mat fc1, fc2;
+    const float *fc1_b, *fc2_b;
+} lc_mlp_w;
+
+typedef struct lc_enc_layer { lc_attn_w attn; lc_mlp_w mlp; } lc_enc_layer;
+typedef struct lc_dec_layer { lc_attn_w attn, cross; lc_mlp_w mlp; } lc_dec_layer;
 
 /* A compact copy of a decoder matrix [rows, cols], row-major: IEEE half
  * (w), or int8 with one f32 scale per block of LC_Q8_BLOCK weights of a row
