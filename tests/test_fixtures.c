@@ -40,17 +40,25 @@ static double max_abs_err(const float *a, const float *b, size_t n, double *max_
 }
 
 /* Reads the integer array following "key": [ in a JSON file (no nesting). */
-static int json_int_array(const char *path, const char *key, int *out, int max)
+/* The text of a small JSON file in a static buffer, and the position just
+ * after "key" in it (NULL if absent). */
+static char *json_find(const char *path, const char *key)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
     static char buf[1 << 20];
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = 0;
     char pat[64];
     snprintf(pat, sizeof pat, "\"%s\"", key);
     char *p = strstr(buf, pat);
+    return p ? p + strlen(pat) : NULL;
+}
+
+static int json_int_array(const char *path, const char *key, int *out, int max)
+{
+    char *p = json_find(path, key);
     if (!p || !(p = strchr(p, '['))) return -1;
     int k = 0;
     for (p++; *p && *p != ']';) {
@@ -66,15 +74,7 @@ static int json_int_array(const char *path, const char *key, int *out, int max)
 
 static double json_number(const char *path, const char *key)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) return NAN;
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\"", key);
-    char *p = strstr(buf, pat);
+    char *p = json_find(path, key);
     if (!p || !(p = strchr(p, ':'))) return NAN;
     return strtod(p + 1, NULL);
 }
