@@ -159,6 +159,25 @@ static void check_model(const char *sub, const char *file, int exact)
         CHECKF(same >= 0.95 * nref, "f16: only %d of %d tokens identical", same, nref);
     }
 
+    /* the context limit: with a full prompt (223 tokens after <|startofprev|>)
+     * openai stops once the sequence is longer than n_ctx, i.e. at n_ctx + 1
+     * tokens: 449 − initial tokens may be sampled, not one fewer */
+    {
+        int prompt[300];
+        for (int i = 0; i < 300; i++) prompt[i] = (i * 37) % 5000 + 100;
+        lc_decode_opts po = o;
+        po.prompt = prompt;
+        po.n_prompt = 300;
+        lc_decode_result pr;
+        CHECKF(decode_window(d, &po, &pr, &e) == 0, "%s", e.msg);
+        int n_init = 1 + (m->hp.n_text_ctx / 2 - 1) + (m->multilingual ? 3 : 1);
+        int room = m->hp.n_text_ctx + 1 - n_init, cap = room < 224 ? room : 224;
+        printf("with a full prompt: %d tokens sampled (room %d)\n", pr.n_tokens, cap);
+        CHECKF(pr.n_tokens <= cap, "%d > %d", pr.n_tokens, cap);
+        if (!m->multilingual) CHECK(pr.n_tokens >= 1);
+        else CHECKF(pr.n_tokens == cap, "sampled %d, openai samples %d here", pr.n_tokens, cap);
+    }
+
     /* language detection (multilingual): the same most likely language */
     snprintf(path, sizeof path, "%s/detect.json", dir);
     FILE *df = fopen(path, "r");

@@ -25,6 +25,7 @@ struct lc_decoder {
     const lc_tokenizer *tok;
     lc_state *st;
     int max_group, n_ctx, n_vocab;
+    int stride;               /* token rows hold n_ctx + 1 tokens and a final EOT */
     int suppress[256], n_suppress;
     int blank[8], n_blank;
 
@@ -60,7 +61,8 @@ lc_decoder *decoder_create(const lc_model *m, const lc_tokenizer *tok, lc_backen
     /* beams need two cache slots each: the old and the rearranged ones */
     d->st = state_create(m, b, 2 * max_group, e);
     if (!d->st) { free(d); return NULL; }
-    size_t G = (size_t)max_group, C = (size_t)d->n_ctx;
+    d->stride = d->n_ctx + 2;
+    size_t G = (size_t)max_group, C = (size_t)d->stride;
     d->init = malloc(C * sizeof(int));
     d->seqs = malloc(G * C * sizeof(int));
     d->seqs2 = malloc(G * C * sizeof(int));
@@ -291,7 +293,7 @@ static int same_prefix(const int *a, const int *b, int n)
 /* One BeamSearchDecoder.update. Returns 1 when enough sequences finished. */
 static int beam_update(lc_decoder *d, int B, int len, int max_cand)
 {
-    const int V = d->n_vocab, C = d->n_ctx, eot = d->m->sp.eot;
+    const int V = d->n_vocab, C = d->stride, eot = d->m->sp.eot;
     int nc = 0;
     for (int j = 0; j < B; j++) {
         log_softmax(d->logits + (size_t)j * V, V, d->logprobs);
@@ -360,11 +362,11 @@ static int beam_update(lc_decoder *d, int B, int len, int max_cand)
 int decode_window(lc_decoder *d, const lc_decode_opts *o, lc_decode_result *r, lc_err *e)
 {
     const lc_specials *sp = &d->m->sp;
-    const int V = d->n_vocab, C = d->n_ctx, eot = sp->eot;
+    const int V = d->n_vocab, C = d->stride, eot = sp->eot;
     const int beam = o->temperature == 0 && o->beam_size > 1;
     int G = beam ? o->beam_size : (o->temperature > 0 && o->best_of > 1 ? o->best_of : 1);
     if (G > d->max_group) return lc_fail(e, "beam size/best_of %d exceeds %d", G, d->max_group);
-    int sample_len = o->sample_len > 0 ? o->sample_len : C / 2;
+    int sample_len = o->sample_len > 0 ? o->sample_len : d->n_ctx / 2;
     int sot_index, n0 = build_initial(d, o, &sot_index);
     double no_speech = 0;
     if (run_initial(d, n0, sot_index, &no_speech, e)) return -1;
@@ -421,7 +423,10 @@ int decode_window(lc_decoder *d, const lc_decode_opts *o, lc_decode_result *r, l
         len++;
         int n_sampled = len - n0;
         if (o->max_tokens > 0 && n_sampled >= o->max_tokens) break;
-        if (completed || len > C - 1) break; /* openai: tokens.shape[-1] > n_ctx */
+        /* openai: `if completed or tokens.shape[-1] > self.n_ctx: break`, so a
+         * sequence may reach n_ctx + 1 tokens, the last one predicted at
+         * position n_ctx − 1 (long prompts in later windows get there) */
+        if (completed || len > d->n_ctx) break;
     }
 
     /* finalize: candidates (tokens up to the first EOT) and their scores */
