@@ -56,6 +56,12 @@ int main(void)
         CHECKF(!strcmp(out, u[i].out), "case %zu", i);
     }
 
+    /* Python str.isspace() */
+    CHECK(utf8_space_len(" x") == 1 && utf8_space_len("\x1f") == 1 && utf8_space_len("\v") == 1);
+    CHECK(utf8_space_len("\xc2\xa0") == 2 && utf8_space_len("\xe3\x80\x80") == 3);
+    CHECK(utf8_space_len("\xe2\x80\x8a") == 3 && utf8_space_len("\xe2\x80\x8b") == 0); /* U+200A yes, U+200B no */
+    CHECK(utf8_space_len("x") == 0 && utf8_space_len("\xc3\xa9") == 0 && utf8_space_len("") == 0);
+
     lc_model *m = load("micro-en");
     lc_err e;
     lc_tokenizer *t = m ? tokenizer_create(m, &e) : NULL;

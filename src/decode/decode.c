@@ -208,28 +208,20 @@ double decode_compression_ratio(const char *text)
     return r;
 }
 
-/* Python str.strip() for the whitespace a decoded segment can carry. */
+/* Python str.strip(). */
 static char *strip_ws(char *s)
 {
-    static const char *const ws[] = { " ", "\t", "\n", "\r", "\v", "\f", "\xc2\xa0", "\xe3\x80\x80",
-                                      "\xc2\x85", "\x1c", "\x1d", "\x1e", "\x1f" };
-    int again = 1;
-    while (again) {
-        again = 0;
-        for (size_t i = 0; i < sizeof ws / sizeof *ws; i++) {
-            size_t l = strlen(ws[i]);
-            if (!strncmp(s, ws[i], l)) { s += l; again = 1; }
-        }
+    int k;
+    while ((k = utf8_space_len(s)) > 0) s += k;
+    size_t n = strlen(s), end = 0;
+    for (size_t i = 0; i < n;) { /* end of the last non-space character */
+        k = utf8_space_len(s + i);
+        if (k > 0) { i += (size_t)k; continue; }
+        i++;
+        while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80) i++;
+        end = i;
     }
-    size_t n = strlen(s);
-    again = 1;
-    while (again && n) {
-        again = 0;
-        for (size_t i = 0; i < sizeof ws / sizeof *ws; i++) {
-            size_t l = strlen(ws[i]);
-            if (n >= l && !strncmp(s + n - l, ws[i], l)) { n -= l; s[n] = 0; again = 1; }
-        }
-    }
+    s[end] = 0;
     return s;
 }
 

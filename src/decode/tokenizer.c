@@ -144,6 +144,19 @@ static unsigned decode_cp(const unsigned char *p, size_t n, int *len)
     return (p[0] & 0x07u) << 18 | (p[1] & 0x3Fu) << 12 | (p[2] & 0x3Fu) << 6 | (p[3] & 0x3Fu);
 }
 
+int utf8_space_len(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    if (*p == ' ' || (*p >= 0x09 && *p <= 0x0d) || (*p >= 0x1c && *p <= 0x1f)) return 1;
+    if (*p < 0x80) return 0;
+    int len;
+    unsigned cp = decode_cp(p, strlen(s), &len);
+    if (cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
+        cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000)
+        return len;
+    return 0;
+}
+
 static enum cls classify(unsigned cp)
 {
     if (cp < 0x80) {

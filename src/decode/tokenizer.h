@@ -34,6 +34,12 @@ char *tokenizer_decode(const lc_tokenizer *t, const int *tok, int n, int below);
  * 3n+1); returns the output length. */
 size_t utf8_decode_replace(const unsigned char *in, size_t n, char *out);
 
+/* Length in bytes of the whitespace character at s as Python's
+ * str.isspace() sees it (ASCII \t\n\v\f\r, space, \x1c–\x1f, U+0085,
+ * U+00A0, U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000),
+ * or 0. Used for Python's strip() and "text.strip() == ''". */
+int utf8_space_len(const char *s);
+
 /* openai-whisper tokenizer.non_speech_tokens (+ the specials that
  * DecodingTask._get_suppress_tokens adds). Returns the count; ids sorted. */
 int tokenizer_suppress_tokens(const lc_tokenizer *t, int *out, int max);

@@ -78,9 +78,10 @@ static int add_segment(lc_transcript *out, const lc_tokenizer *tok, const lc_spe
     char *text = tokenizer_decode(tok, tokens, n, sp->eot);
     if (!text) return -1;
     /* "if a segment is instantaneous or does not contain text, clear it" */
-    int blank = 1;
-    for (const char *p = text; *p; p++)
-        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') blank = 0;
+    const char *p = text;
+    int k;
+    while ((k = utf8_space_len(p)) > 0) p += k;
+    const int blank = *p == 0; /* text.strip() == "" */
     int rc;
     if (start == end || blank)
         rc = transcript_add(out, start, end, "", NULL, 0, r->avg_logprob, r->no_speech_prob, r->temperature,
