@@ -61,6 +61,9 @@ int main(void)
     CHECK(utf8_space_len("\xc2\xa0") == 2 && utf8_space_len("\xe3\x80\x80") == 3);
     CHECK(utf8_space_len("\xe2\x80\x8a") == 3 && utf8_space_len("\xe2\x80\x8b") == 0); /* U+200A yes, U+200B no */
     CHECK(utf8_space_len("x") == 0 && utf8_space_len("\xc3\xa9") == 0 && utf8_space_len("") == 0);
+    const char *st;
+    CHECK(utf8_strip("\xe3\x80\x80 caf\xc3\xa9 \xc2\xa0\n", &st) == 5 && !strncmp(st, "caf\xc3\xa9", 5));
+    CHECK(utf8_strip(" \t ", &st) == 0);
 
     lc_model *m = load("micro-en");
     lc_err e;

@@ -208,21 +208,13 @@ double decode_compression_ratio(const char *text)
     return r;
 }
 
-/* Python str.strip(). */
+/* Python str.strip(), in place. */
 static char *strip_ws(char *s)
 {
-    int k;
-    while ((k = utf8_space_len(s)) > 0) s += k;
-    size_t n = strlen(s), end = 0;
-    for (size_t i = 0; i < n;) { /* end of the last non-space character */
-        k = utf8_space_len(s + i);
-        if (k > 0) { i += (size_t)k; continue; }
-        i++;
-        while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80) i++;
-        end = i;
-    }
-    s[end] = 0;
-    return s;
+    const char *start;
+    size_t n = utf8_strip(s, &start);
+    ((char *)start)[n] = 0;
+    return (char *)start;
 }
 
 /* ---- the main loop ----------------------------------------------------------- */

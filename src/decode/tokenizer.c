@@ -157,6 +157,21 @@ int utf8_space_len(const char *s)
     return 0;
 }
 
+size_t utf8_strip(const char *s, const char **start)
+{
+    int k;
+    while ((k = utf8_space_len(s)) > 0) s += k;
+    *start = s;
+    size_t end = 0;
+    for (size_t i = 0; s[i];) {
+        if ((k = utf8_space_len(s + i)) > 0) { i += (size_t)k; continue; }
+        i++;
+        while (s[i] && ((unsigned char)s[i] & 0xC0) == 0x80) i++;
+        end = i; /* just past the last non-space character */
+    }
+    return end;
+}
+
 static enum cls classify(unsigned cp)
 {
     if (cp < 0x80) {

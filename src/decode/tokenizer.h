@@ -39,6 +39,9 @@ size_t utf8_decode_replace(const unsigned char *in, size_t n, char *out);
  * U+00A0, U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000),
  * or 0. Used for Python's strip() and "text.strip() == ''". */
 int utf8_space_len(const char *s);
+/* Python str.strip(): *start points past the leading whitespace of s; the
+ * return value is the length of what remains without the trailing one. */
+size_t utf8_strip(const char *s, const char **start);
 
 /* openai-whisper tokenizer.non_speech_tokens (+ the specials that
  * DecodingTask._get_suppress_tokens adds). Returns the count; ids sorted. */

@@ -78,10 +78,8 @@ static int add_segment(lc_transcript *out, const lc_tokenizer *tok, const lc_spe
     char *text = tokenizer_decode(tok, tokens, n, sp->eot);
     if (!text) return -1;
     /* "if a segment is instantaneous or does not contain text, clear it" */
-    const char *p = text;
-    int k;
-    while ((k = utf8_space_len(p)) > 0) p += k;
-    const int blank = *p == 0; /* text.strip() == "" */
+    const char *p;
+    const int blank = utf8_strip(text, &p) == 0; /* text.strip() == "" */
     int rc;
     if (start == end || blank)
         rc = transcript_add(out, start, end, "", NULL, 0, r->avg_logprob, r->no_speech_prob, r->temperature,
@@ -134,10 +132,8 @@ int transcribe_run(lc_decoder *d, lc_mel *melc, const lc_tokenizer *tok, const f
         int *ids = malloc(sizeof(int) * (L + 1));
         if (!buf || !ids) { free(buf); free(ids); lc_fail(e, "out of memory"); goto done; }
         /* tokenizer.encode(" " + initial_prompt.strip()) */
-        const char *s = opt.initial_prompt;
-        while (*s == ' ' || *s == '\t' || *s == '\n') s++;
-        size_t l = strlen(s);
-        while (l && (s[l - 1] == ' ' || s[l - 1] == '\t' || s[l - 1] == '\n')) l--;
+        const char *s;
+        size_t l = utf8_strip(opt.initial_prompt, &s);
         buf[0] = ' ';
         memcpy(buf + 1, s, l);
         buf[l + 1] = 0;
