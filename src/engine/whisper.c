@@ -470,33 +470,53 @@ static float *kv_row(const lc_state *st, float *base, int seq, int layer, int po
 }
 
 /* Causal self-attention of each row over its own sequence's cache. */
-static void self_attention(lc_state *st, int layer, int n, const int *seq, const int *pos)
+/* Causal self-attention of each row over its own sequence's cache. Rows of
+ * one sequence are contiguous with consecutive positions, so a run of rows
+ * is one GEMM per head against the cache up to the run's last position,
+ * with the entries past each row's own position masked out. */
+typedef struct self_job {
+    lc_state *st;
+    int layer, r0, nr, p0, nk, slot;
+} self_job;
+
+static void self_heads(void *c, int ith, int nth)
 {
+    const self_job *j = c;
+    lc_state *st = j->st;
     const lc_hparams *hp = &st->m->hp;
     const int ts = hp->n_text_state, nh = hp->n_text_head, dh = ts / nh;
     const float scale = 1.0f / sqrtf((float)dh);
-    for (int r = 0; r < n; r++) {
-        const float *q = st->dq + (size_t)r * ts;
-        float *out = st->datt + (size_t)r * ts;
-        float *sc = st->dscores;
-        const float *K0 = kv_row(st, st->kv_k, seq[r], layer, 0);
-        const float *V0 = kv_row(st, st->kv_v, seq[r], layer, 0);
-        const int nk = pos[r] + 1;
-        for (int h = 0; h < nh; h++) {
-            for (int j = 0; j < nk; j++) {
-                const float *kj = K0 + (size_t)j * ts + h * dh;
-                float d = 0;
-                for (int i = 0; i < dh; i++) d += q[h * dh + i] * kj[i];
-                sc[j] = d * scale;
-            }
-            vm_softmax(sc, nk);
-            float *o = out + h * dh;
-            memset(o, 0, sizeof(float) * dh);
-            for (int j = 0; j < nk; j++) {
-                const float *vj = V0 + (size_t)j * ts + h * dh;
-                for (int i = 0; i < dh; i++) o[i] += sc[j] * vj[i];
-            }
+    const float *K0 = kv_row(st, st->kv_k, j->slot, j->layer, 0), *V0 = kv_row(st, st->kv_v, j->slot, j->layer, 0);
+    float *sc = st->dscores + (size_t)ith * j->nr * j->nk;
+    int h0, h1;
+    pool_range(nh, ith, nth, &h0, &h1);
+    for (int h = h0; h < h1; h++) {
+        blas_sgemm(0, 1, j->nr, j->nk, dh, scale, st->dq + (size_t)j->r0 * ts + h * dh, ts, K0 + h * dh, ts,
+                   0.0f, sc, j->nk);
+        for (int i = 0; i < j->nr; i++) {
+            float *si = sc + (size_t)i * j->nk;
+            const int own = j->p0 + i + 1; /* keys this row may see */
+            for (int k = own; k < j->nk; k++) si[k] = 0.0f;
+            vm_softmax(si, own);
         }
+        blas_sgemm(0, 0, j->nr, dh, j->nk, 1.0f, sc, j->nk, V0 + h * dh, ts, 0.0f,
+                   st->datt + (size_t)j->r0 * ts + h * dh, ts);
+    }
+}
+
+static void self_attention(lc_state *st, int layer, int n, const int *seq, const int *pos)
+{
+    const lc_hparams *hp = &st->m->hp;
+    for (int r0 = 0; r0 < n;) {
+        int r1 = r0 + 1;
+        while (r1 < n && seq[r1] == seq[r0] && pos[r1] == pos[r1 - 1] + 1) r1++;
+        self_job j = { st, layer, r0, r1 - r0, pos[r0], pos[r1 - 1] + 1, seq[r0] };
+        /* scores: one [nr, nk] block per pool thread, inside dscores */
+        size_t need = (size_t)pool_threads(blas_pool()) * j.nr * j.nk;
+        size_t have = (size_t)st->max_rows * (hp->n_audio_ctx > hp->n_text_ctx ? hp->n_audio_ctx : hp->n_text_ctx);
+        lc_pool *p = need <= have && (size_t)j.nr * j.nk * hp->n_text_state >= 65536 ? blas_pool() : NULL;
+        pool_run(p, self_heads, &j);
+        r0 = r1;
     }
 }
 
