@@ -1,8 +1,9 @@
 /* cmd_genmodel.c: `livecap genmodel`. The real entry point is
  * genmodel_main() (model/genmodel.h), which parses its own options, since
- * lc_config has no genmodel keys: main.c should dispatch the word
- * "genmodel" to it before config_load. This wrapper covers the case where
- * the config parser got there first: positional arguments only. */
+ * lc_config has no genmodel keys; main.c hands it `livecap genmodel …`
+ * before config_load. This wrapper covers `livecap [options] genmodel OUT`,
+ * where the config parser gets there first: positional arguments only. */
+
 #include <stdio.h>
 
 #include "cli/commands.h"
