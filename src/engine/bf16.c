@@ -81,26 +81,7 @@ void bf16_dft_basis(int f, int k, float *c, float *s)
     *s = (float)sin(ang);
 }
 
-void bf16ref_gemm(int M, int N, int K, const float *A, int lda, const float *W, int ldw,
-                  const float *bias, float *C, int ldc)
-{
-    for (int i = 0; i < M; i++) {
-        const float *a = A + (size_t)i * lda;
-        for (int n = 0; n < N; n++) {
-            const float *w = W + (size_t)n * ldw;
-            float acc = 0.0f;
-            for (int kt = 0; kt < K; kt += NPU_TILE_K) {
-                const int ke = kt + NPU_TILE_K < K ? kt + NPU_TILE_K : K;
-                float p = 0.0f;
-                for (int k = kt; k < ke; k++) p += bf16_round(a[k]) * bf16_round(w[k]);
-                acc += p;
-            }
-            C[(size_t)i * ldc + n] = bias ? acc + bias[n] : acc;
-        }
-    }
-}
-
-/* one k-tiled dot product of bf16-rounded x with w (the filter GEMM) */
+/* one k-tiled dot product of bf16-rounded x with w (every reference GEMM) */
 static float tiled_dot(int K, const float *x, const float *w)
 {
     float acc = 0.0f;
@@ -112,6 +93,19 @@ static float tiled_dot(int K, const float *x, const float *w)
     }
     return acc;
 }
+
+void bf16ref_gemm(int M, int N, int K, const float *A, int lda, const float *W, int ldw,
+                  const float *bias, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++) {
+        const float *a = A + (size_t)i * lda;
+        for (int n = 0; n < N; n++) {
+            const float acc = tiled_dot(K, a, W + (size_t)n * ldw);
+            C[(size_t)i * ldc + n] = bias ? acc + bias[n] : acc;
+        }
+    }
+}
+
 
 void bf16_pack_mel_frames(const float *frames, int rows, uint16_t *dst, int rows_p)
 {
