@@ -11,6 +11,7 @@
 # At high speed the pipeline falls behind by design and drops audio
 # (dropped_ms); the lag must stay bounded, not grow.
 #   SOAK_SECONDS=300 scripts/soak.sh      (the CI version)
+#   SOAK_RSS_OUT=FILE keeps the RSS samples ("seconds kB" per line)
 # Exit status: 0, or 1 if livecap failed, RSS grew more than 5 MB, or the
 # lag grew (slope > 50 ms/s over the run after warm-up).
 set -u
@@ -20,7 +21,7 @@ speed=${SOAK_SPEED:-10}
 LIVECAP=${LIVECAP:-build/livecap}
 FIXTURES=${FIXTURES:-../shared/fixtures}
 tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -n "${SOAK_RSS_OUT:-}" ] && cp "$tmp/rss" "$SOAK_RSS_OUT"; rm -rf "$tmp"' EXIT
 "$LIVECAP" genmodel --shape tiny --ftype q8_0 "$tmp/tiny.bin" >/dev/null 2>&1 || { echo "soak: genmodel failed"; exit 1; }
 # jfk (11 s) + 4 s of silence, repeated to secs
 sox -n -r 16000 -c 1 -b 16 "$tmp/sil.wav" trim 0 4 || exit 1

@@ -89,7 +89,7 @@ static void check_model(const char *sub, const char *file, int exact)
     lc_model *m = model_load(path, &e);
     CHECKF(m != NULL, "%s", e.msg);
     if (!m) return;
-    lc_backend *b = backend_create("cpu", 2, NULL, 0, &e);
+    lc_backend *b = backend_create("cpu", 2, NULL, NULL, 0, &e);
     lc_tokenizer *tok = tokenizer_create(m, &e);
     lc_decoder *d = decoder_create(m, tok, b, 1, &e);
     lc_mel *mel = mel_create(m->mel_filters, m->hp.n_mels, b, &e);

@@ -503,8 +503,11 @@ static void *file_thread(void *arg)
         int rc = 0;
         while (!c->thread_stop && !atomic_load(&c->paused) && rc != ETIMEDOUT)
             rc = pthread_cond_timedwait(&c->cv, &c->mu, &dl);
-        if (rc != ETIMEDOUT)
-            continue; /* woken for stop or pause */
+        /* woken for stop or pause; a pause that took the mutex just as the
+         * deadline passed wins too, so nothing is written once
+         * capture_pause() has returned */
+        if (rc != ETIMEDOUT || c->thread_stop || atomic_load(&c->paused))
+            continue;
         /* Like a device: what does not fit is dropped (and counted). */
         ring_write(c->ring, c->pcm + c->sent * ch, n * ch);
         c->sent += n;

@@ -122,7 +122,7 @@ int cmd_bench(lc_config *cfg)
     lc_err e = {{0}};
     const int threads = cmd_threads(cfg);
     char why[256] = "";
-    lc_backend *b = backend_create(cfg->backend, threads, why, sizeof why, &e);
+    lc_backend *b = backend_create(cfg->backend, threads, cfg->npu_precision, why, sizeof why, &e);
     if (!b) { fprintf(stderr, "livecap: --backend %s: %s\n", cfg->backend, e.msg); return 1; }
     fprintf(stderr, "bench: measuring sgemm and memory bandwidth on %d threads…\n", threads);
     double sgemm = roofline_sgemm_gflops(threads), gbps = roofline_mem_gbps(threads);

@@ -126,14 +126,14 @@ int cmd_live(lc_config *cfg)
     if (!(m = model_load(path, &e))) { fprintf(stderr, "livecap: %s\n", e.msg); goto done; }
     if (cmd_compact(cfg, m, &e)) { fprintf(stderr, "livecap: %s\n", e.msg); goto done; }
     char why[256] = "";
-    if (!(b = backend_create(cfg->backend, cmd_threads(cfg), why, sizeof why, &e))) {
+    if (!(b = backend_create(cfg->backend, cmd_threads(cfg), cfg->npu_precision, why, sizeof why, &e))) {
         fprintf(stderr, "livecap: --backend %s: %s\n", cfg->backend, e.msg);
         goto done;
     }
     /* the mel worker's own backend (a backend is not reentrant); threads 0
      * leaves OpenBLAS's thread count as the first one set it */
     const char *accel = b->accel ? b->accel->name : "cpu";
-    if (!(mb = backend_create(accel, 0, NULL, 0, &e)) && !(mb = backend_create("cpu", 0, NULL, 0, &e))) {
+    if (!(mb = backend_create(accel, 0, cfg->npu_precision, NULL, 0, &e)) && !(mb = backend_create("cpu", 0, NULL, NULL, 0, &e))) {
         fprintf(stderr, "livecap: %s\n", e.msg);
         goto done;
     }

@@ -117,7 +117,7 @@ int cmd_transcribe(lc_config *cfg)
         return 1;
     }
     char why[256] = "";
-    lc_backend *b = backend_create(cfg->backend, threads, why, sizeof why, &e);
+    lc_backend *b = backend_create(cfg->backend, threads, cfg->npu_precision, why, sizeof why, &e);
     if (!b) { fprintf(stderr, "livecap: --backend %s: %s\n", cfg->backend, e.msg); model_free(m); return 1; }
     int lang, rc = 1;
     lc_tokenizer *tok = NULL;

@@ -92,6 +92,9 @@ static const cfg_row table[] = {
          "where the encoder and mel math run; npu-emu is the emulated NPU, for tests and demos"),
     INT("backend", "threads", threads, 0, 256, "0", "threads", 't', "N",
         "CPU threads for the math; 0 = all cores"),
+    ENUM("backend", "npu_precision", npu_precision, "bf16x3|bf16", "bf16x3", "npu-precision", 0,
+         "NPU GEMM arithmetic: bf16x3 (hi/lo split, 3x the NPU work, transcripts as on the CPU) "
+         "or bf16 (fastest; a few tokens may differ from the CPU)"),
 
     STR("decode", "language", language, check_language, "auto", "language", 'l', "CODE|auto",
         "spoken language; auto detects it (multilingual models); English-only models always use en"),

@@ -42,6 +42,12 @@ struct lc_decoder {
     int *result;              /* [n_ctx] */
     int rows_tok[DECODE_MAX_GROUP], rows_seq[DECODE_MAX_GROUP], rows_pos[DECODE_MAX_GROUP];
     int rows_out[DECODE_MAX_GROUP];
+    /* compression_ratio: one deflate stream reused for every window (zlib
+     * would allocate and fault in ~270 KiB of state per call otherwise) */
+    z_stream zs;
+    int zs_ok;
+    unsigned char *zbuf;
+    size_t zcap;
 };
 
 lc_state *decoder_state(lc_decoder *d) { return d->st; }
@@ -82,6 +88,9 @@ lc_decoder *decoder_create(const lc_model *m, const lc_tokenizer *tok, lc_backen
     }
     d->n_suppress = tokenizer_suppress_tokens(tok, d->suppress, 256);
     d->n_blank = tokenizer_blank_tokens(tok, d->blank, 8);
+    /* Python zlib.compress default: level -1 (Z_DEFAULT_COMPRESSION, 6);
+     * without it (out of memory) each window uses compress2 instead */
+    d->zs_ok = deflateInit(&d->zs, Z_DEFAULT_COMPRESSION) == Z_OK;
     return d;
 }
 
@@ -92,6 +101,8 @@ void decoder_free(lc_decoder *d)
     free(d->init); free(d->seqs); free(d->seqs2); free(d->sum_lp); free(d->logits);
     free(d->logprobs); free(d->slot); free(d->cands); free(d->fin); free(d->fin_tok);
     free(d->result);
+    if (d->zs_ok) deflateEnd(&d->zs);
+    free(d->zbuf);
     free(d);
 }
 
@@ -192,6 +203,28 @@ static int sample_token(const float *l, int n, double temperature, uint64_t *rng
         if (acc >= u) return i;
     }
     return last;
+}
+
+/* The same bytes as compress2(level -1), i.e. Python's zlib.compress(text):
+ * a reset stream keeps deflateInit's level, window and memLevel. */
+static double ratio_on(z_stream *zs, unsigned char **buf, size_t *cap, const char *text)
+{
+    size_t n = strlen(text);
+    if (n == 0) return 0.0;
+    if (deflateReset(zs) != Z_OK) return 0.0;
+    size_t need = deflateBound(zs, (uLong)n);
+    if (need > *cap) { /* grows once to the longest window text */
+        unsigned char *nb = realloc(*buf, need);
+        if (!nb) return 0.0;
+        *buf = nb;
+        *cap = need;
+    }
+    zs->next_in = (Bytef *)text;
+    zs->avail_in = (uInt)n;
+    zs->next_out = *buf;
+    zs->avail_out = (uInt)*cap;
+    if (deflate(zs, Z_FINISH) != Z_STREAM_END || zs->total_out == 0) return 0.0;
+    return (double)n / (double)zs->total_out;
 }
 
 double decode_compression_ratio(const char *text)
@@ -464,7 +497,10 @@ int decode_window(lc_decoder *d, const lc_decode_opts *o, lc_decode_result *r, l
     r->no_speech_prob = no_speech;
     r->temperature = o->temperature;
     char *text = tokenizer_decode(d->tok, d->result, best_n, sp->ts_begin);
-    r->compression_ratio = text ? decode_compression_ratio(strip_ws(text)) : 0.0;
+    if (text)
+        r->compression_ratio = d->zs_ok ? ratio_on(&d->zs, &d->zbuf, &d->zcap, strip_ws(text))
+                                        : decode_compression_ratio(strip_ws(text));
+    else r->compression_ratio = 0.0;
     free(text);
     return 0;
 }

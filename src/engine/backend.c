@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "engine/backend.h"
+#include "engine/bf16.h"
 #include "engine/npu_discover.h"
 
 static uint64_t now_ns(void)
@@ -23,9 +24,16 @@ static void say(char *why, size_t whylen, const char *fmt, const char *a)
     if (why && whylen) snprintf(why, whylen, fmt, a);
 }
 
-lc_backend *backend_create(const char *which, int threads, char *why, size_t whylen, lc_err *e)
+lc_backend *backend_create(const char *which, int threads, const char *npu_precision,
+                           char *why, size_t whylen, lc_err *e)
 {
     if (!which || !*which) which = "auto";
+    int split = NPU_SPLIT_BF16X3;
+    if (npu_precision && *npu_precision && strcmp(npu_precision, "bf16x3")) {
+        if (strcmp(npu_precision, "bf16"))
+            return lc_fail(e, "--npu-precision: unknown value '%s' (want bf16x3 or bf16)", npu_precision), NULL;
+        split = 1;
+    }
     const int is_cpu = !strcmp(which, "cpu"), is_npu = !strcmp(which, "npu"),
               is_emu = !strcmp(which, "npu-emu"), is_auto = !strcmp(which, "auto");
     if (!is_cpu && !is_npu && !is_emu && !is_auto)
@@ -41,14 +49,14 @@ lc_backend *backend_create(const char *which, int threads, char *why, size_t why
         say(why, whylen, "%s", "backend cpu: asked for");
     } else if (is_emu) {
         lc_err de;
-        b->accel = device_npu_emu_open(&de);
+        b->accel = device_npu_emu_open(split, &de);
         if (!b->accel) {
             backend_destroy(b);
             return lc_fail(e, "--backend npu-emu: %s", de.msg), NULL;
         }
         say(why, whylen, "%s", "backend npu-emu: NPU (emulated) - the kernels' arithmetic run on the CPU, not a real NPU");
     } else {
-        b->accel = device_npu_create(r, sizeof r);
+        b->accel = device_npu_create(split, r, sizeof r);
         if (!b->accel && is_npu) {
             backend_destroy(b);
             return lc_fail(e, "--backend npu: %s (use --backend cpu, or npu-emu for the emulated device)", r), NULL;

@@ -91,9 +91,11 @@ void backend_stats(const lc_backend *b, lc_backend_stats *out);
 
 /* Creates the backend named by `which`: "cpu", "npu", "npu-emu" or "auto".
  * "auto" uses the NPU when present with its artifacts, else the CPU, and
- * writes why into `why` (may be NULL). Returns NULL and fills e on error
- * (e.g. "npu" asked for but absent). */
-lc_backend *backend_create(const char *which, int threads, char *why, size_t whylen, lc_err *e);
+ * writes why into `why` (may be NULL). `npu_precision` is the NPU GEMMs'
+ * arithmetic: "bf16x3" (NULL or "": the default) or "bf16" (bf16.h).
+ * Returns NULL and fills e on error (e.g. "npu" asked for but absent). */
+lc_backend *backend_create(const char *which, int threads, const char *npu_precision,
+                           char *why, size_t whylen, lc_err *e);
 void backend_destroy(lc_backend *b);
 
 /* Hands a weight to the accelerator once (bf16 copy in its own buffer).
@@ -114,10 +116,11 @@ const char *backend_where(const lc_backend *b, enum lc_op op);
 /* Device constructors. The CPU one never fails. */
 lc_device *device_cpu_create(int threads);
 /* npu.c: real XRT device via the dlopen'ed shim; NULL + why if unavailable. */
-lc_device *device_npu_create(char *why, size_t whylen);
+lc_device *device_npu_create(int split, char *why, size_t whylen);
 /* npu_emu.c: emulated NPU (C references of the kernels' exact arithmetic).
- * _open reports why it failed (bad LIVECAP_NPU_FAULT); _create is _open(NULL). */
-lc_device *device_npu_emu_create(void);
-lc_device *device_npu_emu_open(lc_err *e);
+ * _open reports why it failed (bad LIVECAP_NPU_FAULT); _create is _open(NULL).
+ * split: 1 = bf16 GEMMs, NPU_SPLIT_BF16X3 = bf16x3 (bf16.h). */
+lc_device *device_npu_emu_create(int split);
+lc_device *device_npu_emu_open(int split, lc_err *e);
 
 #endif

@@ -5,26 +5,42 @@
 
 #include "engine/bf16.h"
 
-void bf16_pack(const float *src, int rows, int cols, int ld, uint16_t *dst, int rows_p, int cols_p)
+void bf16_pack(const float *src, int rows, int cols, int ld, uint16_t *dst, int rows_p, int kp, int split)
 {
-    for (int i = 0; i < rows_p; i++) {
-        uint16_t *d = dst + (size_t)i * cols_p;
-        int j = 0;
-        if (i < rows) {
-            const float *s = src + (size_t)i * ld;
-            for (; j < cols; j++) d[j] = bf16_from_f32(s[j]);
+    const size_t w = (size_t)split * kp;
+    memset(dst + (size_t)(rows < rows_p ? rows : rows_p) * w, 0,
+           (size_t)(rows < rows_p ? rows_p - rows : 0) * w * sizeof *dst);
+    for (int i = 0; i < rows && i < rows_p; i++) {
+        const float *s = src + (size_t)i * ld;
+        uint16_t *d = dst + (size_t)i * w;
+        if (split == 1) {
+            for (int j = 0; j < cols; j++) d[j] = bf16_from_f32(s[j]);
+        } else {
+            for (int j = 0; j < cols; j++) {
+                uint16_t hi, lo;
+                bf16_split(s[j], &hi, &lo);
+                d[j] = hi;                    /* segment 0: Ah (· Wh) */
+                d[kp + j] = hi;               /* segment 1: Ah (· Wl) */
+                d[2 * (size_t)kp + j] = lo;   /* segment 2: Al (· Wh) */
+            }
         }
-        for (; j < cols_p; j++) d[j] = 0;
+        for (int s0 = 0; s0 < split; s0++)
+            memset(d + (size_t)s0 * kp + cols, 0, (size_t)(kp - cols) * sizeof *d);
     }
 }
 
-void bf16_pack_t(const float *W, int N, int K, int ldw, uint16_t *dst, int Kp, int Np)
+void bf16_pack_t(const float *W, int N, int K, int ldw, uint16_t *dst, int kp, int Np, int split)
 {
-    for (int k = 0; k < Kp; k++) {
-        uint16_t *d = dst + (size_t)k * Np;
-        for (int n = 0; n < Np; n++)
-            d[n] = (k < K && n < N) ? bf16_from_f32(W[(size_t)n * ldw + k]) : 0;
-    }
+    memset(dst, 0, (size_t)split * kp * Np * sizeof *dst);
+    for (int n = 0; n < N; n++)
+        for (int k = 0; k < K; k++) {
+            uint16_t hi, lo;
+            bf16_split(W[(size_t)n * ldw + k], &hi, &lo);
+            dst[(size_t)k * Np + n] = hi;
+            if (split == 1) continue;
+            dst[(size_t)(kp + k) * Np + n] = lo;        /* segment 1: Wl */
+            dst[(size_t)(2 * kp + k) * Np + n] = hi;    /* segment 2: Wh */
+        }
 }
 
 /* p[0..NPU_TILE_N) += a * q[...]: independent lanes, no reassociation */
@@ -94,13 +110,33 @@ static float tiled_dot(int K, const float *x, const float *w)
     return acc;
 }
 
+/* tiled_dot in bf16x3: segments hi·hi, hi·lo, lo·hi, one accumulator */
+static float tiled_dot_x3(int K, const float *x, const float *w)
+{
+    float acc = 0.0f;
+    for (int s = 0; s < NPU_SPLIT_BF16X3; s++)
+        for (int kt = 0; kt < K; kt += NPU_TILE_K) {
+            const int ke = kt + NPU_TILE_K < K ? kt + NPU_TILE_K : K;
+            float p = 0.0f;
+            for (int k = kt; k < ke; k++) {
+                uint16_t xh, xl, wh, wl;
+                bf16_split(x[k], &xh, &xl);
+                bf16_split(w[k], &wh, &wl);
+                p += bf16_to_f32(s == 2 ? xl : xh) * bf16_to_f32(s == 1 ? wl : wh);
+            }
+            acc += p;
+        }
+    return acc;
+}
+
 void bf16ref_gemm(int M, int N, int K, const float *A, int lda, const float *W, int ldw,
-                  const float *bias, float *C, int ldc)
+                  const float *bias, float *C, int ldc, int split)
 {
     for (int i = 0; i < M; i++) {
         const float *a = A + (size_t)i * lda;
         for (int n = 0; n < N; n++) {
-            const float acc = tiled_dot(K, a, W + (size_t)n * ldw);
+            const float *w = W + (size_t)n * ldw;
+            const float acc = split == 1 ? tiled_dot(K, a, w) : tiled_dot_x3(K, a, w);
             C[(size_t)i * ldc + n] = bias ? acc + bias[n] : acc;
         }
     }
@@ -160,7 +196,7 @@ static float dft_bf16x3(const float *xh, const float *xl, const float *th, const
     return acc;
 }
 
-void bf16ref_mel_power(int n, const float *frames, int n_mels, const float *filters, float *out)
+void bf16ref_mel_power(int n, const float *frames, int n_mels, const float *filters, float *out, int split)
 {
     /* basis tables by (f·k) mod 400, split as bf16_pack_mel_basis does */
     float ch[NPU_MEL_NFFT], cl[NPU_MEL_NFFT], sh[NPU_MEL_NFFT], sl[NPU_MEL_NFFT];
@@ -191,7 +227,9 @@ void bf16ref_mel_power(int n, const float *frames, int n_mels, const float *filt
             pw[f] = rr + ii;
         }
         for (int m = 0; m < n_mels; m++)
-            out[(size_t)i * n_mels + m] = tiled_dot(NPU_MEL_BINS, pw, filters + (size_t)m * NPU_MEL_BINS);
+            out[(size_t)i * n_mels + m] = split == 1
+                ? tiled_dot(NPU_MEL_BINS, pw, filters + (size_t)m * NPU_MEL_BINS)
+                : tiled_dot_x3(NPU_MEL_BINS, pw, filters + (size_t)m * NPU_MEL_BINS);
     }
 }
 

@@ -93,11 +93,28 @@ static inline void bf16_split(float x, uint16_t *hi, uint16_t *lo)
     *lo = bf16_from_f32(x - bf16_to_f32(*hi));
 }
 
+/* --- split-bf16 GEMM (--npu-precision bf16x3, the default) ---
+ * The same bf16 kernel computes A·Wᵀ to ~2^-16 instead of ~2^-8 relative
+ * by running over K' = 3 Kp (the DFT trick above, applied to every GEMM):
+ *   A' = [Ah | Ah | Al]  (each segment Kp wide, zero padded)
+ *   B' = [Wh ; Wl ; Wh]  (each segment Kp rows)
+ * Why it is the default: with plain bf16 the encoder output moves by ~2^-8,
+ * which flips a few tokens against the CPU on some models; then a fault
+ * that reruns one GEMM on the CPU changes the transcript, and the same
+ * audio captions differently on a laptop with and without an NPU. bf16x3
+ * costs 3x the NPU MACs (no extra host work beyond packing) and keeps the
+ * transcript the CPU's. split = 1 is plain bf16 (--npu-precision bf16). */
+#define NPU_SPLIT_BF16X3 3
+
 /* --- packing, as the host does before a launch (zero padding) --- */
-/* dst[rows_p, cols_p] = bf16(src[rows, cols] (leading dim ld)), zeros elsewhere. */
-void bf16_pack(const float *src, int rows, int cols, int ld, uint16_t *dst, int rows_p, int cols_p);
-/* dst[Kp, Np] = bf16(W[N, K]ᵀ): the kernel's B operand (K x N, row-major). */
-void bf16_pack_t(const float *W, int N, int K, int ldw, uint16_t *dst, int Kp, int Np);
+/* dst[rows_p, split * kp]: segment s (each kp wide) of row i holds
+ * bf16(src[i, 0..cols)) for s = 0 and 1 and its lo part for s = 2 (split 3),
+ * zeros past cols and for rows past `rows`. split 1: plain bf16(src). */
+void bf16_pack(const float *src, int rows, int cols, int ld, uint16_t *dst, int rows_p, int kp, int split);
+/* dst[split * kp, Np]: the kernel's B operand (K x N, row-major) for
+ * W[N, K]: segment s holds Wᵀ's hi part for s = 0 and 2 and its lo part for
+ * s = 1 (split 3); split 1: bf16(Wᵀ). */
+void bf16_pack_t(const float *W, int N, int K, int ldw, uint16_t *dst, int kp, int Np, int split);
 
 /* The emulated AIE array: C[Mp, Np] = A[Mp, Kp] · B[Kp, Np] in the order
  * above. Kp must be a multiple of NPU_TILE_K. `scratch` holds
@@ -116,13 +133,16 @@ void bf16_pack_mel_frames(const float *frames, int rows, uint16_t *dst, int rows
 void bf16_pack_mel_basis(uint16_t *dst);
 
 /* --- references on unpacked f32 data (tests; no allocation) --- */
-/* C[M, N] = A[M, K] · W[N, K]ᵀ (+ bias) with the kernel's arithmetic. */
+/* C[M, N] = A[M, K] · W[N, K]ᵀ (+ bias) with the kernel's arithmetic, in
+ * plain bf16 (split 1) or bf16x3 (split 3: segments hi·hi, hi·lo, lo·hi,
+ * each in k-tiles, one f32 accumulator across all of them). */
 void bf16ref_gemm(int M, int N, int K, const float *A, int lda, const float *W, int ldw,
-                  const float *bias, float *C, int ldc);
+                  const float *bias, float *C, int ldc, int split);
 /* out[n, n_mels]: frames (Hann-windowed, 400) x DFT basis in bf16x3 ->
  * re, im (f32 acc, k-tiles in segment order hi·hi, hi·lo, lo·hi) ->
- * power = re*re + im*im (f32) -> bf16 -> x bf16(filters[n_mels, 201])ᵀ. */
-void bf16ref_mel_power(int n, const float *frames, int n_mels, const float *filters, float *out);
+ * power = re*re + im*im (f32) -> the filter GEMM power · filtersᵀ with
+ * `split` (1: bf16 x bf16; 3: bf16x3 as bf16ref_gemm). */
+void bf16ref_mel_power(int n, const float *frames, int n_mels, const float *filters, float *out, int split);
 
 /* exp as the softmax/GELU kernels compute it: range reduction by ln 2
  * (Cody-Waite, 2 constants) + degree-6 Taylor polynomial, f32 throughout,

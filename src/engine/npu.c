@@ -26,8 +26,9 @@ typedef struct npu_kern {
 
 typedef struct npu_w {          /* lc_mat.dev: a weight resident in its own B buffer */
     npu_kern *kern;
-    npu_shim_bo *b;             /* [Kp, Np] bf16 = Wᵀ */
+    npu_shim_bo *b;             /* [split * kp, Np] bf16 = Wᵀ (bf16.h packing) */
     int K, N;
+    int kp;                     /* K padded to NPU_TILE_K: one segment */
 } npu_w;
 
 typedef struct npu_ctx {
@@ -36,6 +37,7 @@ typedef struct npu_ctx {
     void *dl;
     char artifacts[512];
     int cols;
+    int split;                  /* 1 (bf16) or NPU_SPLIT_BF16X3, for GEMMs and the mel filter */
     unsigned timeout_ms;
     npu_kern kern[NPU_MAX_KERNELS];
     int nkern;
@@ -80,17 +82,19 @@ static npu_kern *kern_get(npu_ctx *c, int Mp, int Kp, int Np, lc_err *e)
     return k;
 }
 
-/* Finds the kernel for a [N, K] weight and allocates its B buffer (unfilled). */
-static int w_alloc(npu_ctx *c, npu_w *w, int Mp, int N, int K, lc_err *e)
+/* Finds the kernel for a [N, K] weight run with `split` K segments and
+ * allocates its B buffer (unfilled). */
+static int w_alloc(npu_ctx *c, npu_w *w, int Mp, int N, int K, int split, lc_err *e)
 {
-    const int Kp = npu_round_up(K, NPU_TILE_K), Np = npu_round_up(N, NPU_TILE_N * c->cols);
-    npu_kern *k = kern_get(c, Mp, Kp, Np, e);
+    const int kp = npu_round_up(K, NPU_TILE_K), Np = npu_round_up(N, NPU_TILE_N * c->cols);
+    npu_kern *k = kern_get(c, Mp, split * kp, Np, e);
     if (!k) return -1;
-    w->b = c->api.bo_alloc(k->k, 1, (size_t)Kp * Np * sizeof(uint16_t), c->err, sizeof c->err);
+    w->b = c->api.bo_alloc(k->k, 1, (size_t)k->Kp * Np * sizeof(uint16_t), c->err, sizeof c->err);
     if (!w->b) return lc_fail(e, "npu: %s", c->err);
     w->kern = k;
     w->K = K;
     w->N = N;
+    w->kp = kp;
     return 0;
 }
 
@@ -111,9 +115,9 @@ static int npu_prepare(void *vctx, lc_mat *m, lc_err *e)
     npu_ctx *c = vctx;
     npu_w *w = calloc(1, sizeof *w);
     if (!w) return lc_fail(e, "npu: out of memory");
-    if (w_alloc(c, w, NPU_CHUNK_M, m->rows, m->cols, e) ||
+    if (w_alloc(c, w, NPU_CHUNK_M, m->rows, m->cols, c->split, e) ||
         (bf16_pack_t(m->w, m->rows, m->cols, m->cols, c->api.bo_map(w->b),
-                     w->kern->Kp, w->kern->Np), w_upload(c, w, e))) {
+                     w->kp, w->kern->Np, c->split), w_upload(c, w, e))) {
         w_free(c, w);
         free(w);
         return -1;
@@ -149,7 +153,7 @@ static int npu_gemm(void *vctx, int M, const float *A, int lda, const lc_mat *W,
     npu_kern *k = w->kern;
     for (int m0 = 0; m0 < M; m0 += k->Mp) {
         const int rows = M - m0 < k->Mp ? M - m0 : k->Mp;
-        bf16_pack(A + (size_t)m0 * lda, rows, w->K, lda, k->a_host, k->Mp, k->Kp);
+        bf16_pack(A + (size_t)m0 * lda, rows, w->K, lda, k->a_host, k->Mp, w->kp, k->Kp / w->kp);
         if (launch(c, k, w->b, e)) return -1;
         for (int i = 0; i < rows; i++) {
             const float *src = k->c_host + (size_t)i * k->Np;
@@ -165,17 +169,17 @@ static int mel_setup(npu_ctx *c, int n_mels, const float *filters, lc_err *e)
 {
     if (!c->dft.b) {
         /* bf16x3 DFT: K = 3 segments of NPU_MEL_K (bf16.h) */
-        if (w_alloc(c, &c->dft, NPU_MEL_M, NPU_MEL_N, NPU_MEL_KX, e)) return -1;
+        if (w_alloc(c, &c->dft, NPU_MEL_M, NPU_MEL_N, NPU_MEL_KX, 1, e)) return -1;
         bf16_pack_mel_basis(c->api.bo_map(c->dft.b)); /* [NPU_MEL_KX, NPU_MEL_N] */
         if (w_upload(c, &c->dft, e)) { w_free(c, &c->dft); return -1; }
     }
     if (c->mel.b && (c->mel_filters != filters || c->mel_n != n_mels)) w_free(c, &c->mel);
     if (!c->mel.b) {
         /* K = the 201 bins, padded to NPU_MEL_HALF (256) like the DFT output */
-        if (w_alloc(c, &c->mel, NPU_MEL_M, n_mels, NPU_MEL_HALF, e)) return -1;
+        if (w_alloc(c, &c->mel, NPU_MEL_M, n_mels, NPU_MEL_HALF, c->split, e)) return -1;
         c->mel.K = NPU_MEL_BINS;
         bf16_pack_t(filters, n_mels, NPU_MEL_BINS, NPU_MEL_BINS, c->api.bo_map(c->mel.b),
-                    c->mel.kern->Kp, c->mel.kern->Np);
+                    c->mel.kp, c->mel.kern->Np, c->split);
         if (w_upload(c, &c->mel, e)) { w_free(c, &c->mel); return -1; }
         c->mel_filters = filters;
         c->mel_n = n_mels;
@@ -193,15 +197,17 @@ static int npu_mel_power(void *vctx, int n, const float *frames, int n_mels,
         const int rows = n - f0 < NPU_MEL_M ? n - f0 : NPU_MEL_M;
         bf16_pack_mel_frames(frames + (size_t)f0 * NPU_MEL_NFFT, rows, kd->a_host, NPU_MEL_M);
         if (launch(c, kd, c->dft.b, e)) return -1;
-        /* power in f32 on the host, rounded to bf16 as the mel GEMM's A */
+        /* power in f32 on the host, packed (bf16 or bf16x3) as the mel GEMM's A */
+        float pw[NPU_MEL_BINS];
         memset(km->a_host, 0, (size_t)NPU_MEL_M * km->Kp * sizeof *km->a_host);
         for (int i = 0; i < rows; i++) {
             const float *re = kd->c_host + (size_t)i * kd->Np, *im = re + NPU_MEL_HALF;
-            uint16_t *p = km->a_host + (size_t)i * km->Kp;
             for (int f = 0; f < NPU_MEL_BINS; f++) {
                 const float rr = re[f] * re[f], ii = im[f] * im[f];
-                p[f] = bf16_from_f32(rr + ii);
+                pw[f] = rr + ii;
             }
+            bf16_pack(pw, 1, NPU_MEL_BINS, NPU_MEL_BINS, km->a_host + (size_t)i * km->Kp, 1,
+                      c->mel.kp, c->split);
         }
         if (launch(c, km, c->mel.b, e)) return -1;
         for (int i = 0; i < rows; i++)
@@ -243,6 +249,7 @@ lc_device *npu_device_new(const npu_dev_cfg *cfg, lc_err *e)
     c->dl = cfg->dl;
     snprintf(c->artifacts, sizeof c->artifacts, "%s", cfg->artifacts);
     c->cols = cfg->cols;
+    c->split = cfg->split == 1 ? 1 : NPU_SPLIT_BF16X3;
     c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : NPU_TIMEOUT_MS;
     d->name = cfg->name;
     d->label = cfg->label;
@@ -286,7 +293,7 @@ static int shim_bind(void *h, npu_shim_api *a)
 #undef BIND
 }
 
-lc_device *device_npu_create(char *why, size_t whylen)
+lc_device *device_npu_create(int split, char *why, size_t whylen)
 {
     char tmp[512];
     if (!why) { why = tmp; whylen = sizeof tmp; }
@@ -316,6 +323,7 @@ lc_device *device_npu_create(char *why, size_t whylen)
     cfg.dl = h;
     cfg.artifacts = info.artifacts;
     cfg.cols = strcmp(info.target, "npu2") == 0 ? NPU_COLS_NPU2 : NPU_COLS_NPU1;
+    cfg.split = split;
     cfg.name = "npu";
     cfg.label = "NPU";
     lc_err e;

@@ -26,6 +26,7 @@ typedef struct npu_dev_cfg {
     const char *artifacts;  /* directory of the gemm_*.xclbin / *.insts.bin */
     int cols;               /* columns of the target (NPU_COLS_NPU1/2) */
     unsigned timeout_ms;    /* per launch */
+    int split;              /* GEMM precision: 1 = bf16, else bf16x3 (bf16.h) */
     const char *name, *label;
 } npu_dev_cfg;
 

@@ -219,7 +219,7 @@ static const npu_shim_api emu_api = {
     emu_bo_alloc, emu_bo_map, emu_bo_sync, emu_bo_free, emu_run,
 };
 
-lc_device *device_npu_emu_open(lc_err *e)
+lc_device *device_npu_emu_open(int split, lc_err *e)
 {
     char err[256];
     npu_shim_dev *d = emu_open(0, err, sizeof err);
@@ -228,12 +228,12 @@ lc_device *device_npu_emu_open(lc_err *e)
     npu_dev_cfg cfg = {
         .api = emu_api, .dev = d, .dl = NULL, .artifacts = "emulated",
         .cols = NPU_COLS_NPU1, /* emulates a Phoenix/Hawk Point (npu1) array */
-        .timeout_ms = 0, .name = "npu-emu", .label = "NPU (emulated)",
+        .timeout_ms = 0, .split = split, .name = "npu-emu", .label = "NPU (emulated)",
     };
     return npu_device_new(&cfg, e);
 }
 
-lc_device *device_npu_emu_create(void)
+lc_device *device_npu_emu_create(int split)
 {
-    return device_npu_emu_open(NULL);
+    return device_npu_emu_open(split, NULL);
 }

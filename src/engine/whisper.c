@@ -12,6 +12,7 @@
 #include "engine/pool.h"
 #include "engine/vecmath.h"
 #include "model/quant.h"
+#include "util/mem.h"
 
 #define LN_EPS 1e-5 /* torch.nn.LayerNorm default, used by openai-whisper */
 
@@ -155,7 +156,10 @@ lc_state *state_create(const lc_model *m, lc_backend *b, int n_seq, lc_err *e)
     size_t cin = 3 * (s > (size_t)hp->n_mels ? s : (size_t)hp->n_mels);
     size_t R = (size_t)st->max_rows, L = (size_t)hp->n_text_layer;
     size_t sc = A > (size_t)hp->n_text_ctx ? A : (size_t)hp->n_text_ctx;
-#define ALLOC(p, n) if (!((p) = malloc(sizeof(float) * (n)))) goto oom
+    /* Every buffer is touched here, not just reserved (util/mem.h says why):
+     * prompts, beams and fallbacks reach deeper into the KV caches over a
+     * session. */
+#define ALLOC(p, n) if (!((p) = malloc(sizeof(float) * (n)))) goto oom; else lc_prefault((p), sizeof(float) * (n))
     ALLOC(st->im2col, F * cin);
     ALLOC(st->x3000, F * s);
     ALLOC(st->x, A * s); ALLOC(st->h, A * s); ALLOC(st->q, A * s);
@@ -169,6 +173,8 @@ lc_state *state_create(const lc_model *m, lc_backend *b, int n_seq, lc_err *e)
         if (!(st->cross_k16 = malloc(sizeof(uint16_t) * L * A * ts)) ||
             !(st->cross_v16 = malloc(sizeof(uint16_t) * L * A * ts)))
             goto oom;
+        lc_prefault(st->cross_k16, sizeof(uint16_t) * L * A * ts);
+        lc_prefault(st->cross_v16, sizeof(uint16_t) * L * A * ts);
     }
     ALLOC(st->kv_k, (size_t)n_seq * L * hp->n_text_ctx * ts);
     ALLOC(st->kv_v, (size_t)n_seq * L * hp->n_text_ctx * ts);
@@ -176,7 +182,11 @@ lc_state *state_create(const lc_model *m, lc_backend *b, int n_seq, lc_err *e)
     ALLOC(st->dk, R * ts); ALLOC(st->dv, R * ts); ALLOC(st->datt, R * ts);
     ALLOC(st->dmlp, R * 4 * ts);
     ALLOC(st->dscores, R * sc);
-    ALLOC(st->logits, R * (size_t)hp->n_vocab);
+    /* The logits keep a row per position for callers that want them all
+     * (the fixture tests); decoding asks for at most max(n_seq, 2) rows, so
+     * only those are touched. */
+    if (!(st->logits = malloc(sizeof(float) * R * (size_t)hp->n_vocab))) goto oom;
+    lc_prefault(st->logits, sizeof(float) * (size_t)(n_seq > 2 ? n_seq : 2) * (size_t)hp->n_vocab);
 #undef ALLOC
     return st;
 oom:

@@ -12,6 +12,7 @@
 #include "capture/audiofile.h"
 #include "mel/mel.h"
 #include "stream/vad.h"
+#include "util/mem.h"
 
 #define SR MEL_SAMPLE_RATE
 #define HOP MEL_HOP
@@ -486,6 +487,11 @@ lc_pipeline *pipeline_create(const lc_pipeline_opts *o, lc_err *e)
         lc_fail(e, "out of memory");
         goto fail;
     }
+    /* back the rolling buffers now (util/mem.h): the window fills up only
+     * over the first half minute */
+    lc_prefault(p->audio, sizeof(float) * (size_t)p->audio_cap);
+    lc_prefault(p->melbuf, sizeof(float) * (size_t)(p->audio_cap / HOP + 2) * (size_t)p->n_mels);
+    lc_prefault(p->win, sizeof(float) * MEL_N_FRAMES * (size_t)p->n_mels);
     for (int s = 0; s < LC_STAGE_COUNT; s++) stats_hist_reset(&p->hist[s]);
     stats_hist_reset(&p->h_final);
     stats_hist_reset(&p->h_partial);
