@@ -206,8 +206,85 @@ static void check_model(const char *sub, const char *file, int exact)
     model_free(m);
 }
 
+/* int8 logits (model_compact INT8, whisper_logits_refine): on every row of
+ * a decoded sequence, (1) the stated bound holds for every token against the
+ * f32 logits, (2) after refining, the k best tokens are the f32 path's k
+ * best, (3) a rescored value is within the residual's bound of the f32 one. */
+static void check_int8_logits(const char *sub)
+{
+    char dir[1024], path[1100];
+    snprintf(dir, sizeof dir, "%s/%s", fixtures_dir(), sub);
+    snprintf(path, sizeof path, "%s/model-f32.bin", dir);
+    printf("== %s: int8 logits with bounds\n", sub);
+    lc_err e = {{0}};
+    lc_model *m32 = model_load(path, &e), *m8 = model_load(path, &e);
+    CHECKF(m32 && m8, "%s", e.msg);
+    if (!m32 || !m8) { model_free(m32); model_free(m8); return; }
+    CHECK(model_compact(m8, LC_COMPACT_INT8, &e) == 0 && m8->tok16.lo != NULL);
+    lc_backend *b = backend_create("cpu", 2, NULL, NULL, 0, &e);
+    lc_state *s32 = state_create(m32, b, 1, &e), *s8 = state_create(m8, b, 1, &e);
+    CHECK(b && s32 && s8);
+    size_t cnt;
+    float *ref_mel = load_npy(dir, "mel.npy", &cnt);
+    const int nm = m32->hp.n_mels, V = m32->hp.n_vocab;
+    float *win = malloc(sizeof(float) * cnt);
+    for (long t = 0; t < MEL_N_FRAMES; t++)
+        for (int c = 0; c < nm; c++) win[t * nm + c] = ref_mel[(size_t)c * MEL_N_FRAMES + t];
+    CHECK(whisper_encode(s32, win, &e) == 0 && whisper_encode(s8, win, &e) == 0);
+    /* a sequence of 24 rows: the SOT token, then text tokens */
+    enum { N = 24 };
+    int tok[N], seq[N] = {0}, pos[N], out[N];
+    for (int i = 0; i < N; i++) { tok[i] = i ? (i * 7919) % m32->sp.eot : m32->sp.sot; pos[i] = i; out[i] = i; }
+    CHECK(whisper_decode(s32, N, tok, seq, pos, N, out, &e) == 0);
+    CHECK(whisper_decode(s8, N, tok, seq, pos, N, out, &e) == 0);
+    CHECK(s8->logits_approx == 1 && s32->logits_approx == 0);
+    int over = 0, topk_bad = 0, resc_bad = 0, rescored = 0;
+    double worst = 0;
+    float *bnd0 = malloc(sizeof(float) * V);
+    for (int r = 0; r < N; r++) {
+        const float *l32 = s32->logits + (size_t)r * V;
+        float *l8 = s8->logits + (size_t)r * V, *bn = s8->logit_bnd + (size_t)r * V;
+        for (int v = 0; v < V; v++) {
+            const double d = fabs((double)l8[v] - l32[v]), lim = 0.51 * bn[v] + 1e-5 * (fabs(l32[v]) + 1);
+            if (d > lim) over++;
+            if (bn[v] > 0 && d / bn[v] > worst) worst = d / bn[v];
+        }
+        memcpy(bnd0, bn, sizeof(float) * V);
+        rescored += whisper_logits_refine(s8, r, l8, 0, V, 3);
+        int t8[3], t32[3];
+        for (int k = 0; k < 3; k++) { /* top 3 by value, lower index first on ties */
+            t8[k] = t32[k] = -1;
+            for (int v = 0; v < V; v++) {
+                int used8 = 0, used32 = 0;
+                for (int q = 0; q < k; q++) { used8 |= t8[q] == v; used32 |= t32[q] == v; }
+                if (!used8 && (t8[k] < 0 || l8[v] > l8[t8[k]])) t8[k] = v;
+                if (!used32 && (t32[k] < 0 || l32[v] > l32[t32[k]])) t32[k] = v;
+            }
+            if (t8[k] != t32[k] && fabs(l32[t8[k]] - l32[t32[k]]) > 1e-4) topk_bad++;
+            if (fabs(l8[t8[k]] - l32[t8[k]]) > 0.51 * bnd0[t8[k]] / LC_Q8_LO + 1e-5 * (fabs(l32[t8[k]]) + 1)) resc_bad++;
+        }
+    }
+    printf("int8 logits: worst |int8 - f32| / bound %.3f (must be <= 0.51), %d tokens rescored over %d rows\n",
+           worst, rescored, N);
+    CHECKF(over == 0, "%d logits outside their bound", over);
+    CHECKF(topk_bad == 0, "%d of the refined top-3 differ from the f32 top-3", topk_bad);
+    CHECKF(resc_bad == 0, "%d rescored logits off by more than the residual bound", resc_bad);
+    CHECKF(rescored >= 3 * N && rescored < N * V / 50, "%d rescored: the bound selects too few or too many", rescored);
+    /* k > 16: everything exact to the residual */
+    whisper_logits_refine(s8, 0, s8->logits, 0, V, V);
+    int far = 0;
+    for (int v = 0; v < V; v++) far += fabs(s8->logits[v] - s32->logits[v]) > 1e-3 * (fabs(s32->logits[v]) + 1);
+    CHECKF(far == 0, "after refining every token, %d logits still off", far);
+    free(bnd0); free(win); free(ref_mel);
+    state_free(s32); state_free(s8);
+    backend_destroy(b);
+    model_free(m32); model_free(m8);
+}
+
 int main(void)
 {
+    check_int8_logits("micro-en");
+    check_int8_logits("micro-v3");
     check_model("micro-en", "model-f32.bin", 1);
     check_model("micro-en", "model-f16.bin", 0);
     check_model("micro-v3", "model-f32.bin", 1);

@@ -97,6 +97,18 @@ int main(void)
     for (int r = 0; r < R; r++) worst = fabs(out[r] - ref[r]) > worst ? fabs(out[r] - ref[r]) : worst;
     printf("gemv int8 worst abs error %.3g\n", worst);
     CHECKF(worst < 1e-4, "gemv int8 %g", worst);
+    {   /* the bound variant: same y (no bias), bnd = Σ_b scale·hb */
+        static float hb[C / 32], y2[R], bnd[R];
+        for (int b = 0; b < C / 32; b++) hb[b] = 0.5f + b;
+        vm_gemv_i8_bound(Q, sc, C, 0, R, xv, hb, y2, bnd);
+        int bad = 0;
+        for (int r = 0; r < R; r++) {
+            double bb = 0;
+            for (int b = 0; b < C / 32; b++) bb += (double)sc[(r * C) / 32 + b] * hb[b];
+            bad += fabs(y2[r] - (out[r] - bias[r])) > 1e-4 || fabs(bnd[r] - bb) > 1e-5 * bb;
+        }
+        CHECKF(bad == 0, "gemv int8 with bounds: %d rows off", bad);
+    }
     /* a sub-range touches only its rows */
     for (int r = 0; r < R; r++) out[r] = -99;
     vm_gemv_f16(W16, C, 10, 17, xv, NULL, out);

@@ -64,6 +64,8 @@ static int dump_window(dump_ctx *c, const float *mel, const lc_state *st)
     }
     int seq[4] = {0}, pos[4] = { 0, 1, 2, 3 }, out = n - 1;
     if (whisper_decode(decoder_state(c->d), n, tok, seq, pos, 1, &out, &c->err)) return -1;
+    /* int8 logits: the dump is for comparing, so every value exact */
+    whisper_logits_refine(decoder_state(c->d), 0, decoder_state(c->d)->logits, 0, m->hp.n_vocab, m->hp.n_vocab);
     long lshape[1] = { m->hp.n_vocab };
     snprintf(path, sizeof path, "%s/logits0.npy", c->dir);
     return npy_write_f32(path, decoder_state(c->d)->logits, 1, lshape, &c->err);
@@ -73,8 +75,12 @@ int cmd_compact(const lc_config *cfg, lc_model *m, lc_err *e)
 {
     const char *w = cfg->decoder_weights;
     if (cfg->precise || !strcmp(w, "f32")) return 0;
-    if (!strcmp(w, "int8")) return model_compact(m, LC_COMPACT_INT8, e);
-    if (!strcmp(w, "f16") || model_prefers_compact(m)) return model_compact(m, LC_COMPACT_F16, e);
+    if (!strcmp(w, "f16")) return model_compact(m, LC_COMPACT_F16, e);
+    /* auto: int8 for f16 and quantised files (whisper.h: the logits that
+     * decide are rescored exactly, so it keeps the reference's tokens at
+     * least as well as f16 while reading half the bytes); f32 files stay
+     * f32, the reference's own arithmetic */
+    if (!strcmp(w, "int8") || model_prefers_compact(m)) return model_compact(m, LC_COMPACT_INT8, e);
     return 0;
 }
 

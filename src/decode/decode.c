@@ -285,7 +285,11 @@ static int run_initial(lc_decoder *d, int n0, int sot_index, double *no_speech, 
     free(seq);
     free(pos);
     if (rc) return -1;
-    /* no_speech_prob: softmax of the raw logits at the SOT position */
+    /* no_speech_prob: softmax of the raw logits at the SOT position (int8
+     * logits: the best and the no-speech token exact; the sum's other terms
+     * are within their bounds) */
+    whisper_logits_refine(st, 0, st->logits, 0, d->n_vocab, 1);
+    whisper_logits_refine(st, 0, st->logits, d->m->sp.no_speech, d->m->sp.no_speech + 1, 1);
     const float *ls = st->logits;
     float mx = -INFINITY;
     for (int i = 0; i < d->n_vocab; i++) mx = ls[i] > mx ? ls[i] : mx;
@@ -396,7 +400,6 @@ int decode_window(lc_decoder *d, const lc_decode_opts *o, lc_decode_result *r, l
     }
     d->n_fin = 0;
     int max_cand = (int)lround(G * (o->patience > 0 ? o->patience : 1.0));
-    const float *raw_last = d->st->logits + V; /* row for n0−1 */
     int len = n0;
     for (int i = 0; i < sample_len; i++) {
         if (i > 0) {
@@ -412,12 +415,23 @@ int decode_window(lc_decoder *d, const lc_decode_opts *o, lc_decode_result *r, l
             }
             if (whisper_decode(d->st, n, d->rows_tok, d->rows_seq, d->rows_pos, n, d->rows_out, e)) return -1;
         }
+        /* int8 logits (whisper.h): the tokens that can win are made exact
+         * on the raw row (the best, and the best text token, which the
+         * timestamp rule compares with), then again after the filters */
+        const int kk = beam ? G + 1 : 1;
         for (int g = 0, row = 0; g < G; g++) {
             float *l = d->logits + (size_t)g * V;
             if (!beam && d->seqs[(size_t)g * C + len - 1] == eot && i > 0) continue;
-            memcpy(l, i == 0 ? raw_last : d->st->logits + (size_t)row * V, sizeof(float) * (size_t)V);
+            const int out = i == 0 ? 1 : row;
+            float *src = d->st->logits + (size_t)out * V;
+            if (i > 0 || g == 0) {
+                whisper_logits_refine(d->st, out, src, 0, V, kk);
+                whisper_logits_refine(d->st, out, src, 0, sp->ts_begin, 1);
+            }
+            memcpy(l, src, sizeof(float) * (size_t)V);
             row++;
             apply_filters(d, o, l, d->seqs + (size_t)g * C + n0, len - n0);
+            if (o->temperature == 0) whisper_logits_refine(d->st, out, l, 0, V, kk);
         }
         int completed;
         if (beam) {
@@ -510,6 +524,8 @@ int decode_detect_language(lc_decoder *d, double *probs, lc_err *e)
     const lc_specials *sp = &d->m->sp;
     int tok = sp->sot, seq = 0, pos = 0, out = 0;
     if (whisper_decode(d->st, 1, &tok, &seq, &pos, 1, &out, e)) return -1;
+    /* int8 logits: every language token exact (a hundred dot products) */
+    whisper_logits_refine(d->st, 0, d->st->logits, sp->lang0, sp->lang0 + sp->n_langs, sp->n_langs);
     const float *l = d->st->logits + sp->lang0;
     float mx = -INFINITY;
     for (int i = 0; i < sp->n_langs; i++) mx = l[i] > mx ? l[i] : mx;

@@ -39,18 +39,20 @@ static void gemv_f16_scalar(const uint16_t *W, int cols, int r0, int r1, const f
 }
 
 static void gemv_i8_scalar(const int8_t *Q, const float *sc, int cols, int r0, int r1, const float *x,
-                           const float *b, float *y)
+                           const float *b, float *y, const float *hb, float *bnd)
 {
     for (int r = r0; r < r1; r++) {
         const int8_t *q = Q + (size_t)r * cols;
         const float *s = sc + (size_t)r * cols / 32;
-        float acc = 0;
+        float acc = 0, ba = 0;
         for (int k0 = 0; k0 < cols; k0 += 32) {
             float d = 0;
             for (int k = k0; k < k0 + 32; k++) d += (float)q[k] * x[k];
             acc += d * s[k0 / 32];
+            if (bnd) ba += s[k0 / 32] * hb[k0 / 32];
         }
         y[r] = acc + (b ? b[r] : 0.0f);
+        if (bnd) bnd[r] = ba;
     }
 }
 
@@ -221,7 +223,7 @@ AVX512 static void gemv_f16_avx512(const uint16_t *W, int cols, int r0, int r1, 
 }
 
 AVX512 static void gemv_i8_avx512(const int8_t *Q, const float *sc, int cols, int r0, int r1, const float *x,
-                                  const float *b, float *y)
+                                  const float *b, float *y, const float *hb, float *bnd)
 {
     int r = r0;
 #define I8(p) _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p))))
@@ -229,6 +231,12 @@ AVX512 static void gemv_i8_avx512(const int8_t *Q, const float *sc, int cols, in
         const int8_t *q0 = Q + (size_t)r * cols, *q1 = q0 + cols;
         const float *s0 = sc + (size_t)r * cols / 32, *s1 = s0 + cols / 32;
         __m512 a0 = _mm512_setzero_ps(), a1 = a0;
+        if (bnd) { /* the scales are in cache now: Σ_b s_b·hb_b costs nothing */
+            float b0 = 0, b1 = 0;
+            for (int k = 0; k < cols / 32; k++) { b0 += s0[k] * hb[k]; b1 += s1[k] * hb[k]; }
+            bnd[r] = b0;
+            bnd[r + 1] = b1;
+        }
         for (int k = 0; k < cols; k += 32) {
             _mm_prefetch((const char *)(q0 + k + PREFETCH_AHEAD * cols), _MM_HINT_T0);
             _mm_prefetch((const char *)(q1 + k + PREFETCH_AHEAD * cols), _MM_HINT_T0);
@@ -242,17 +250,22 @@ AVX512 static void gemv_i8_avx512(const int8_t *Q, const float *sc, int cols, in
         y[r + 1] = _mm512_reduce_add_ps(a1) + (b ? b[r + 1] : 0.0f);
     }
 #undef I8
-    gemv_i8_scalar(Q, sc, cols, r, r1, x, b, y);
+    gemv_i8_scalar(Q, sc, cols, r, r1, x, b, y, hb, bnd);
 }
 
 AVX2 static void gemv_i8_avx2(const int8_t *Q, const float *sc, int cols, int r0, int r1, const float *x,
-                              const float *b, float *y)
+                              const float *b, float *y, const float *hb, float *bnd)
 {
     int r = r0;
 #define I8(p) _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p))))
     for (; r < r1; r++) {
         const int8_t *q = Q + (size_t)r * cols;
         const float *s = sc + (size_t)r * cols / 32;
+        if (bnd) {
+            float ba = 0;
+            for (int k = 0; k < cols / 32; k++) ba += s[k] * hb[k];
+            bnd[r] = ba;
+        }
         __m256 a = _mm256_setzero_ps();
         for (int k = 0; k < cols; k += 32) {
             _mm_prefetch((const char *)(q + k + PREFETCH_AHEAD * cols), _MM_HINT_T0);
@@ -321,7 +334,8 @@ typedef struct vm_ops {
     double (*exp_sum)(float *, int, float);
     void (*gelu)(float *, size_t);
     void (*gemv_f16)(const uint16_t *, int, int, int, const float *, const float *, float *);
-    void (*gemv_i8)(const int8_t *, const float *, int, int, int, const float *, const float *, float *);
+    void (*gemv_i8)(const int8_t *, const float *, int, int, int, const float *, const float *, float *,
+                    const float *, float *);
     void (*dot_rows)(const uint16_t *, int, int, const float *, int, float, float *);
     void (*axpy_rows)(const uint16_t *, int, int, const float *, int, float *);
 } vm_ops;
@@ -370,7 +384,13 @@ void vm_add(float *x, const float *y, size_t n)
 void vm_gemv_i8(const int8_t *Q, const float *scale, int cols, int r0, int r1, const float *x, const float *b,
                 float *y)
 {
-    ops()->gemv_i8(Q, scale, cols, r0, r1, x, b, y);
+    ops()->gemv_i8(Q, scale, cols, r0, r1, x, b, y, NULL, NULL);
+}
+
+void vm_gemv_i8_bound(const int8_t *Q, const float *scale, int cols, int r0, int r1, const float *x,
+                      const float *hb, float *y, float *bnd)
+{
+    ops()->gemv_i8(Q, scale, cols, r0, r1, x, NULL, y, hb, bnd);
 }
 
 void vm_dot_f16_rows(const uint16_t *K, int ld, int n, const float *q, int d, float scale, float *out)

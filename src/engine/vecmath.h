@@ -33,6 +33,13 @@ void vm_gemv_f16(const uint16_t *W, int cols, int r0, int r1, const float *x, co
 void vm_gemv_i8(const int8_t *Q, const float *scale, int cols, int r0, int r1, const float *x, const float *b,
                 float *y);
 
+/* vm_gemv_i8 without bias that also writes bnd[r] = Σ_b scale[r][b]·hb[b]
+ * for the blocks b of 32 columns, hb[b] = Σ_{k in b} |x[k]| (the caller's):
+ * with q = round(w/scale), |y[r] − Σ_k w[r][k]·x[k]| ≤ bnd[r]/2 (+ f32
+ * rounding), which whisper.c turns into exact logits where they matter. */
+void vm_gemv_i8_bound(const int8_t *Q, const float *scale, int cols, int r0, int r1, const float *x,
+                      const float *hb, float *y, float *bnd);
+
 /* Attention over f16 rows (the decoder's cross-attention K/V):
  *   out[j] = scale · Σ_i q[i]·K[j·ld + i]          for j < n   (vm_dot_f16_rows)
  *   out[i] = Σ_j p[j]·V[j·ld + i]                  for i < d   (vm_axpy_f16_rows)

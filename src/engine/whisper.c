@@ -110,6 +110,8 @@ typedef struct gemv_job {
     const lc_mat16 *W;
     const float *x, *b;
     float *y;
+    const float *hb;            /* with bnd: int8 logits and their bounds */
+    float *bnd;
 } gemv_job;
 
 static void gemv_part(void *c, int ith, int nth)
@@ -121,7 +123,8 @@ static void gemv_part(void *c, int ith, int nth)
     lo *= 4;
     hi = hi * 4 < j->W->rows ? hi * 4 : j->W->rows;
     if (hi <= lo) return;
-    if (j->W->q) vm_gemv_i8(j->W->q, j->W->scale, j->W->cols, lo, hi, j->x, j->b, j->y);
+    if (j->bnd) vm_gemv_i8_bound(j->W->q, j->W->scale, j->W->cols, lo, hi, j->x, j->hb, j->y, j->bnd);
+    else if (j->W->q) vm_gemv_i8(j->W->q, j->W->scale, j->W->cols, lo, hi, j->x, j->b, j->y);
     else vm_gemv_f16(j->W->w, j->W->cols, lo, hi, j->x, j->b, j->y);
 }
 
@@ -133,7 +136,7 @@ static void dense_dec(int M, const float *A, const lc_mat *W, const lc_mat16 *W1
 {
     if (!W16 || (M > GEMV_MAX_ROWS && W->w)) { dense_cpu(M, A, W, bias, C); return; }
     for (int i = 0; i < M; i++) {
-        gemv_job j = { W16, A + (size_t)i * W->cols, bias, C + (size_t)i * W->rows };
+        gemv_job j = { W16, A + (size_t)i * W->cols, bias, C + (size_t)i * W->rows, NULL, NULL };
         /* below ~64k weights (128 KB of f16) a fork-join costs more than the
          * second core saves (measured on tiny.en: 2^14 and 2^20 are both slower) */
         pool_run((size_t)W->rows * W->cols >= (1u << 16) ? blas_pool() : NULL, gemv_part, &j);
@@ -187,6 +190,12 @@ lc_state *state_create(const lc_model *m, lc_backend *b, int n_seq, lc_err *e)
      * only those are touched. */
     if (!(st->logits = malloc(sizeof(float) * R * (size_t)hp->n_vocab))) goto oom;
     lc_prefault(st->logits, sizeof(float) * (size_t)(n_seq > 2 ? n_seq : 2) * (size_t)hp->n_vocab);
+    if (m->tok16.lo) {
+        if (!(st->logit_bnd = malloc(sizeof(float) * R * (size_t)hp->n_vocab)) ||
+            !(st->hb = malloc(sizeof(float) * (ts / LC_Q8_BLOCK + 1))))
+            goto oom;
+        lc_prefault(st->logit_bnd, sizeof(float) * (size_t)(n_seq > 2 ? n_seq : 2) * (size_t)hp->n_vocab);
+    }
 #undef ALLOC
     return st;
 oom:
@@ -205,6 +214,8 @@ void state_free(lc_state *st)
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(st->cross_k16);
     free(st->cross_v16);
+    free(st->logit_bnd);
+    free(st->hb);
     free(st);
 }
 
@@ -553,7 +564,10 @@ int whisper_decode(lc_state *st, int n, const int *tok, const int *seq, const in
             const lc_mat16 *T = &m->tok16;
             for (int i = 0; i < ts; i++) {
                 size_t k = (size_t)tok[r] * ts + i;
-                float w = T->q ? T->q[k] * T->scale[k / LC_Q8_BLOCK] : quant_f16_to_f32(T->w[k]);
+                /* int8: with the residual (model.h), a row per token is cheap */
+                float w = !T->q ? quant_f16_to_f32(T->w[k])
+                        : T->scale[k / LC_Q8_BLOCK] *
+                              ((float)T->q[k] + (T->lo ? (float)T->lo[k] * (1.0f / LC_Q8_LO) : 0.0f));
                 x[i] = w + pe[i];
             }
         }
@@ -598,10 +612,91 @@ int whisper_decode(lc_state *st, int n, const int *tok, const int *seq, const in
         LC_ASSERT(r >= 0 && r < n);
         layer_norm(st->dx + (size_t)r * ts, st->dh + (size_t)i * ts, 1, ts, m->dec_ln_w, m->dec_ln_b);
     }
-    if (n_out > 0) dense_dec(n_out, st->dh, &m->tok_emb, m->arena16 ? &m->tok16 : NULL, NULL, st->logits);
+    st->logits_approx = 0;
+    if (n_out > 0 && m->tok16.lo) {
+        /* int8 logits with bounds (whisper_logits_refine makes the best exact) */
+        const int nb = ts / LC_Q8_BLOCK, V = hp->n_vocab;
+        for (int i = 0; i < n_out; i++) {
+            const float *h = st->dh + (size_t)i * ts;
+            for (int b = 0; b < nb; b++) {
+                float a = 0;
+                for (int k = 0; k < LC_Q8_BLOCK; k++) a += fabsf(h[b * LC_Q8_BLOCK + k]);
+                st->hb[b] = a;
+            }
+            gemv_job j = { &m->tok16, h, NULL, st->logits + (size_t)i * V, st->hb, st->logit_bnd + (size_t)i * V };
+            pool_run(blas_pool(), gemv_part, &j);
+        }
+        st->logits_approx = 1;
+    } else if (n_out > 0) {
+        dense_dec(n_out, st->dh, &m->tok_emb, m->arena16 ? &m->tok16 : NULL, NULL, st->logits);
+    }
     st->t.decode += now_ms() - t0;
     st->t.decode_tokens += n;
     return 0;
+}
+
+/* The bound's factor: |w − s·q| ≤ s/2 for q = round(w/s); the 2% on top
+ * covers q computed with a rounded 1/s and the f32 sums (≤ ~cols·2^-24
+ * relative, far below 1% of s/2 per weight for cols ≤ 1280). */
+#define LOGIT_BOUND_K 0.51f
+
+/* Logit of token v from output row `out` with q + lo/LC_Q8_LO (model.h). */
+static float logit_exact(const lc_state *st, int out, int v)
+{
+    const lc_mat16 *T = &st->m->tok16;
+    const int ts = T->cols;
+    const float *h = st->dh + (size_t)out * ts;
+    const int8_t *q = T->q + (size_t)v * ts, *lo = T->lo + (size_t)v * ts;
+    const float *sc = T->scale + (size_t)v * ts / LC_Q8_BLOCK;
+    double acc = 0;
+    for (int b = 0; b < ts / LC_Q8_BLOCK; b++) {
+        float d = 0;
+        for (int k = b * LC_Q8_BLOCK; k < (b + 1) * LC_Q8_BLOCK; k++)
+            d += ((float)q[k] + (float)lo[k] * (1.0f / LC_Q8_LO)) * h[k];
+        acc += (double)d * sc[b];
+    }
+    return (float)acc;
+}
+
+int whisper_logits_refine(lc_state *st, int out, float *l, int lo, int hi, int k)
+{
+    if (!st->logits_approx || k < 1 || lo >= hi) return 0;
+    const int V = st->m->hp.n_vocab;
+    float *src = st->logits + (size_t)out * V, *bnd = st->logit_bnd + (size_t)out * V;
+    /* the k largest lower bounds l − B (ascending in top[]; k is a beam + 1) */
+    enum { KMAX = 16 };
+    float top[KMAX];
+    int nt = 0;
+    if (k > KMAX) { /* every token */
+        top[0] = -INFINITY;
+        nt = 1;
+        k = 0;
+    }
+    for (int v = lo; v < hi && k > 0; v++) {
+        if (l[v] == -INFINITY) continue;
+        const float low = l[v] - LOGIT_BOUND_K * bnd[v];
+        if (nt < k) {
+            int i = nt++;
+            while (i > 0 && top[i - 1] > low) { top[i] = top[i - 1]; i--; }
+            top[i] = low;
+        } else if (low > top[0]) {
+            int i = 0;
+            while (i + 1 < k && top[i + 1] < low) { top[i] = top[i + 1]; i++; }
+            top[i] = low;
+        }
+    }
+    if (nt == 0) return 0;
+    const float thr = top[0]; /* the k-th largest (or the smallest of fewer) */
+    int n = 0;
+    for (int v = lo; v < hi; v++) {
+        if (l[v] == -INFINITY || bnd[v] == 0.0f || l[v] + LOGIT_BOUND_K * bnd[v] < thr) continue;
+        const float x = logit_exact(st, out, v);
+        src[v] = x;
+        l[v] = x;
+        bnd[v] = 0.0f;
+        n++;
+    }
+    return n;
 }
 
 void whisper_kv_copy(lc_state *st, int dst, int src, int n_pos)

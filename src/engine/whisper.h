@@ -50,6 +50,12 @@ typedef struct lc_state {
     /* decoder scratch (max_rows rows) */
     float *dx, *dh, *dq, *dk, *dv, *datt, *dmlp, *dscores;
     float *logits;               /* [max_rows, n_vocab] */
+    /* int8 logits (model_compact INT8): logits are approximate, row i off
+     * by at most logit_bnd[i·n_vocab + v] (0 once rescored exactly);
+     * logits_approx says the last whisper_decode left them so. */
+    float *logit_bnd;            /* [max_rows, n_vocab] */
+    float *hb;                   /* [n_text_state / 32] block sums of |h| */
+    int logits_approx;
 
     lc_stage_ms t;
 } lc_state;
@@ -74,6 +80,18 @@ int whisper_encode(lc_state *s, const float *mel, lc_err *e);
  * [n_vocab] row each, in that order. n ≤ s->max_rows. */
 int whisper_decode(lc_state *s, int n, const int *tok, const int *seq, const int *pos,
                    int n_out, const int *out_rows, lc_err *e);
+
+/* With int8 logits (s->logits_approx): makes exact every token of
+ * l[lo, hi) that could be among the k best there, i.e. each v with
+ * l[v] + B[v] ≥ the k-th largest l[u] − B[u] (B the bound of output row
+ * `out`, -inf entries skipped), rescoring it with the int8 residual
+ * (model.h LC_Q8_LO). `l` is output row `out` of s->logits itself or a copy
+ * of it (with filters applied); rescored values go to both, so later
+ * copies inherit them. So the argmax/top-k of l equals what the full-precision
+ * logits give, up to the residual's 2^-8 of int8 rounding. Returns the
+ * number of tokens rescored; 0 and no effect when the logits are exact.
+ * k > 16 rescores every token of the range. */
+int whisper_logits_refine(lc_state *s, int out, float *l, int lo, int hi, int k);
 
 /* Copies the first n_pos cached positions of sequence src into dst. */
 void whisper_kv_copy(lc_state *s, int dst, int src, int n_pos);

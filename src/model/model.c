@@ -500,11 +500,12 @@ lc_model *model_load(const char *path, lc_err *e)
     return m;
 }
 
-typedef struct compact_cursor { uint16_t *h; int8_t *q; float *scale; int kind; } compact_cursor;
+typedef struct compact_cursor { uint16_t *h; int8_t *q, *lo; float *scale; int kind; } compact_cursor;
 
-static lc_mat16 compact_mat(compact_cursor *c, const lc_mat *m)
+/* with_lo: also store the residual (the logits matrix, model.h LC_Q8_LO) */
+static lc_mat16 compact_mat(compact_cursor *c, const lc_mat *m, int with_lo)
 {
-    lc_mat16 r = { NULL, NULL, NULL, m->rows, m->cols };
+    lc_mat16 r = { NULL, NULL, NULL, NULL, m->rows, m->cols };
     const size_t n = (size_t)m->rows * m->cols;
     if (c->kind == LC_COMPACT_F16) {
         quant_f32_to_f16_row(m->w, c->h, n);
@@ -519,12 +520,23 @@ static lc_mat16 compact_mat(compact_cursor *c, const lc_mat *m)
         for (int k = 0; k < LC_Q8_BLOCK; k++) mx = fabsf(w[k]) > mx ? fabsf(w[k]) : mx;
         const float s = mx / 127.0f, inv = s > 0 ? 1.0f / s : 0.0f;
         c->scale[b0 / LC_Q8_BLOCK] = s;
-        for (int k = 0; k < LC_Q8_BLOCK; k++) c->q[b0 + k] = (int8_t)lrintf(w[k] * inv);
+        for (int k = 0; k < LC_Q8_BLOCK; k++) {
+            const int q = (int)lrintf(w[k] * inv);
+            c->q[b0 + k] = (int8_t)q;
+            if (with_lo) { /* |w - s·q| <= s/2 (+ rounding of inv), so |lo| <= 127 */
+                long lo = s > 0 ? lrintf((w[k] - s * (float)q) / s * LC_Q8_LO) : 0;
+                c->lo[b0 + k] = (int8_t)(lo > 127 ? 127 : lo < -127 ? -127 : lo);
+            }
+        }
     }
     r.q = c->q;
     r.scale = c->scale;
     c->q += n;
     c->scale += n / LC_Q8_BLOCK;
+    if (with_lo) {
+        r.lo = c->lo;
+        c->lo += n;
+    }
     return r;
 }
 
@@ -550,8 +562,8 @@ int model_compact(lc_model *m, int kind, lc_err *e)
     const size_t n = (size_t)m->hp.n_vocab * ts + L * 14 * ts * ts;
     if (kind == LC_COMPACT_INT8 && ts % LC_Q8_BLOCK)
         kind = LC_COMPACT_F16; /* rows must hold whole blocks */
-    const size_t blocks = n / LC_Q8_BLOCK;
-    size_t bytes = kind == LC_COMPACT_F16 ? n * sizeof(uint16_t) : n + blocks * sizeof(float);
+    const size_t blocks = n / LC_Q8_BLOCK, n_logits = (size_t)m->hp.n_vocab * ts;
+    size_t bytes = kind == LC_COMPACT_F16 ? n * sizeof(uint16_t) : n + n_logits + blocks * sizeof(float);
     m->arena16 = malloc(bytes);
     m->dec16 = calloc(L, sizeof *m->dec16);
     if (!m->arena16 || !m->dec16) {
@@ -559,18 +571,19 @@ int model_compact(lc_model *m, int kind, lc_err *e)
         m->arena16 = NULL; m->dec16 = NULL;
         return lc_fail(e, "%s: out of memory for the compact decoder weights", m->path);
     }
-    compact_cursor c = { m->arena16, NULL, NULL, kind };
+    compact_cursor c = { m->arena16, NULL, NULL, NULL, kind };
     if (kind == LC_COMPACT_INT8) {
         c.scale = m->arena16;
         c.q = (int8_t *)(c.scale + blocks);
+        c.lo = c.q + n;
     }
-    m->tok16 = compact_mat(&c, &m->tok_emb);
+    m->tok16 = compact_mat(&c, &m->tok_emb, kind == LC_COMPACT_INT8);
     for (size_t l = 0; l < L; l++) {
         const lc_dec_layer *D = &m->dec[l];
         lc_dec16 *o = &m->dec16[l];
-        o->q = compact_mat(&c, &D->attn.q); o->k = compact_mat(&c, &D->attn.k); o->v = compact_mat(&c, &D->attn.v);
-        o->o = compact_mat(&c, &D->attn.o); o->cq = compact_mat(&c, &D->cross.q); o->co = compact_mat(&c, &D->cross.o);
-        o->mlp0 = compact_mat(&c, &D->mlp.fc1); o->mlp2 = compact_mat(&c, &D->mlp.fc2);
+        o->q = compact_mat(&c, &D->attn.q, 0); o->k = compact_mat(&c, &D->attn.k, 0); o->v = compact_mat(&c, &D->attn.v, 0);
+        o->o = compact_mat(&c, &D->attn.o, 0); o->cq = compact_mat(&c, &D->cross.q, 0); o->co = compact_mat(&c, &D->cross.o, 0);
+        o->mlp0 = compact_mat(&c, &D->mlp.fc1, 0); o->mlp2 = compact_mat(&c, &D->mlp.fc2, 0);
     }
     m->compact = kind;
     release_f32(m, &m->tok_emb);
@@ -592,8 +605,11 @@ void model_free(lc_model *m)
 
 size_t model_decoder_weight_bytes(const lc_model *m)
 {
-    size_t per = m->compact == LC_COMPACT_INT8 ? 1 : m->compact == LC_COMPACT_F16 ? 2 : 4;
-    return model_decoder_weight_floats(m) * per;
+    const size_t n = model_decoder_weight_floats(m);
+    /* int8: a byte per weight and a 4-byte scale per 32 (the logits' residual
+     * is read only for the few tokens rescored) */
+    if (m->compact == LC_COMPACT_INT8) return n + n / LC_Q8_BLOCK * sizeof(float);
+    return n * (m->compact == LC_COMPACT_F16 ? 2 : 4);
 }
 
 size_t model_decoder_weight_floats(const lc_model *m)

@@ -59,10 +59,16 @@ typedef struct lc_dec_layer { lc_attn_w attn, cross; lc_mlp_w mlp; } lc_dec_laye
  * (q, scale: w[r][k] ≈ q[r][k] · scale[(r·cols + k) / LC_Q8_BLOCK]), as
  * ggml's Q8_0 groups them. */
 #define LC_Q8_BLOCK 32
+/* The int8 logits matrix also keeps the rounding residual, in units of
+ * scale/LC_Q8_LO: w ≈ scale · (q + lo / LC_Q8_LO), |error| ≤ scale/(2·LC_Q8_LO).
+ * Decoding reads only q per token and rescores with q + lo the few tokens
+ * whose bound says they could be the best (whisper.h, whisper_logits_refine). */
+#define LC_Q8_LO 254.0f
 typedef struct lc_mat16 {
     const uint16_t *w;
     const int8_t *q;
     const float *scale;
+    const int8_t *lo;      /* int8 logits only: the residual; NULL elsewhere */
     int rows, cols;
 } lc_mat16;
 
