@@ -138,6 +138,32 @@ int main(void)
         printf("f16 rows: dot err %.3g, axpy err %.3g\n", e1, e2);
         CHECK(e1 < 1e-5 && e2 < 1e-5);
     }
+    /* whole rows, every head: scores and accumulation vs double */
+    {
+        enum { NK = 41, H = 3, DH = 64, TS = H * DH, OS = 50 };
+        static uint16_t K16[NK * TS];
+        static float q[TS], p[H * OS], sc[H * OS], acc[TS];
+        for (int i = 0; i < NK * TS; i++) K16[i] = quant_f32_to_f16(frand(&s));
+        for (int i = 0; i < TS; i++) { q[i] = frand(&s); acc[i] = 0.5f; }
+        for (int i = 0; i < H * OS; i++) p[i] = frand(&s);
+        vm_xattn_scores_f16(K16, TS, NK, q, H, DH, 0.125f, sc, OS);
+        vm_xattn_accum_f16(K16, TS, NK, p, OS, H, DH, acc);
+        double e1 = 0, e2 = 0;
+        for (int h = 0; h < H; h++) {
+            for (int j = 0; j < NK; j++) {
+                double a = 0;
+                for (int i = 0; i < DH; i++) a += (double)q[h * DH + i] * quant_f16_to_f32(K16[j * TS + h * DH + i]);
+                e1 = fmax(e1, fabs(a * 0.125 - sc[h * OS + j]));
+            }
+            for (int i = 0; i < DH; i++) {
+                double a = 0.5;
+                for (int j = 0; j < NK; j++) a += (double)p[h * OS + j] * quant_f16_to_f32(K16[j * TS + h * DH + i]);
+                e2 = fmax(e2, fabs(a - acc[h * DH + i]));
+            }
+        }
+        printf("f16 whole rows (%d heads): scores err %.3g, accumulate err %.3g\n", H, e1, e2);
+        CHECKF(e1 < 1e-5 && e2 < 1e-5, "xattn rows: %g %g", e1, e2);
+    }
 
     /* pool: every index exactly once, many times in a row */
     lc_pool *p = pool_create(3);

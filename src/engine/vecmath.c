@@ -326,6 +326,68 @@ AVX512 static void axpy_rows_avx512(const uint16_t *V, int ld, int n, const floa
     for (int i = 0; i < d; i += 16) _mm512_storeu_ps(out + i, acc[i / 16]);
 }
 
+/* Cross-attention over whole f16 rows (all heads of a position at once, so
+ * K and V stream through contiguously): see vecmath.h. */
+static void xscores_scalar(const uint16_t *K, int ld, int n, const float *q, int n_head, int dh, float scale,
+                           float *out, int ostride)
+{
+    for (int j = 0; j < n; j++)
+        for (int h = 0; h < n_head; h++) {
+            float a = 0;
+            for (int i = 0; i < dh; i++) a += q[h * dh + i] * quant_f16_to_f32(K[(size_t)j * ld + h * dh + i]);
+            out[(size_t)h * ostride + j] = a * scale;
+        }
+}
+
+static void xaccum_scalar(const uint16_t *V, int ld, int n, const float *p, int pstride, int n_head, int dh,
+                          float *acc)
+{
+    for (int j = 0; j < n; j++)
+        for (int h = 0; h < n_head; h++) {
+            const float w = p[(size_t)h * pstride + j];
+            for (int i = 0; i < dh; i++) acc[h * dh + i] += w * quant_f16_to_f32(V[(size_t)j * ld + h * dh + i]);
+        }
+}
+
+AVX512 static void xscores_avx512(const uint16_t *K, int ld, int n, const float *q, int n_head, int dh,
+                                  float scale, float *out, int ostride)
+{
+    if (dh % 16) { xscores_scalar(K, ld, n, q, n_head, dh, scale, out, ostride); return; }
+    for (int j = 0; j < n; j++) {
+        const uint16_t *k = K + (size_t)j * ld;
+        _mm_prefetch((const char *)(k + PREFETCH_AHEAD * ld), _MM_HINT_T0);
+        _mm_prefetch((const char *)(k + PREFETCH_AHEAD * ld + 32), _MM_HINT_T0);
+        for (int h = 0; h < n_head; h++) {
+            const uint16_t *kh = k + h * dh;
+            const float *qh = q + h * dh;
+            __m512 a = _mm512_setzero_ps();
+            for (int i = 0; i < dh; i += 16)
+                a = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(kh + i))),
+                                    _mm512_loadu_ps(qh + i), a);
+            out[(size_t)h * ostride + j] = _mm512_reduce_add_ps(a) * scale;
+        }
+    }
+}
+
+AVX512 static void xaccum_avx512(const uint16_t *V, int ld, int n, const float *p, int pstride, int n_head,
+                                 int dh, float *acc)
+{
+    if (dh % 16) { xaccum_scalar(V, ld, n, p, pstride, n_head, dh, acc); return; }
+    for (int j = 0; j < n; j++) {
+        const uint16_t *v = V + (size_t)j * ld;
+        _mm_prefetch((const char *)(v + PREFETCH_AHEAD * ld), _MM_HINT_T0);
+        _mm_prefetch((const char *)(v + PREFETCH_AHEAD * ld + 32), _MM_HINT_T0);
+        for (int h = 0; h < n_head; h++) {
+            const __m512 w = _mm512_set1_ps(p[(size_t)h * pstride + j]);
+            float *ah = acc + h * dh;
+            const uint16_t *vh = v + h * dh;
+            for (int i = 0; i < dh; i += 16)
+                _mm512_storeu_ps(ah + i, _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(vh + i))),
+                                                         w, _mm512_loadu_ps(ah + i)));
+        }
+    }
+}
+
 /* ---- dispatch ------------------------------------------------------------------- */
 
 typedef struct vm_ops {
@@ -338,13 +400,15 @@ typedef struct vm_ops {
                     const float *, float *);
     void (*dot_rows)(const uint16_t *, int, int, const float *, int, float, float *);
     void (*axpy_rows)(const uint16_t *, int, int, const float *, int, float *);
+    void (*xscores)(const uint16_t *, int, int, const float *, int, int, float, float *, int);
+    void (*xaccum)(const uint16_t *, int, int, const float *, int, int, int, float *);
 } vm_ops;
 
 static const vm_ops *ops(void)
 {
-    static const vm_ops scalar = { "scalar", max_scalar, exp_sum_scalar, gelu_scalar, gemv_f16_scalar, gemv_i8_scalar, dot_rows_scalar, axpy_rows_scalar };
-    static const vm_ops avx2 = { "avx2", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx2, gemv_i8_avx2, dot_rows_scalar, axpy_rows_scalar };
-    static const vm_ops avx512 = { "avx512", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx512, gemv_i8_avx512, dot_rows_avx512, axpy_rows_avx512 };
+    static const vm_ops scalar = { "scalar", max_scalar, exp_sum_scalar, gelu_scalar, gemv_f16_scalar, gemv_i8_scalar, dot_rows_scalar, axpy_rows_scalar, xscores_scalar, xaccum_scalar };
+    static const vm_ops avx2 = { "avx2", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx2, gemv_i8_avx2, dot_rows_scalar, axpy_rows_scalar, xscores_scalar, xaccum_scalar };
+    static const vm_ops avx512 = { "avx512", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx512, gemv_i8_avx512, dot_rows_avx512, axpy_rows_avx512, xscores_avx512, xaccum_avx512 };
     static const vm_ops *chosen;
     if (!chosen) { /* benign race: every thread picks the same table */
         __builtin_cpu_init();
@@ -401,4 +465,16 @@ void vm_dot_f16_rows(const uint16_t *K, int ld, int n, const float *q, int d, fl
 void vm_axpy_f16_rows(const uint16_t *V, int ld, int n, const float *p, int d, float *out)
 {
     ops()->axpy_rows(V, ld, n, p, d, out);
+}
+
+void vm_xattn_scores_f16(const uint16_t *K, int ld, int n, const float *q, int n_head, int dh, float scale,
+                         float *out, int ostride)
+{
+    ops()->xscores(K, ld, n, q, n_head, dh, scale, out, ostride);
+}
+
+void vm_xattn_accum_f16(const uint16_t *V, int ld, int n, const float *p, int pstride, int n_head, int dh,
+                        float *acc)
+{
+    ops()->xaccum(V, ld, n, p, pstride, n_head, dh, acc);
 }

@@ -47,6 +47,16 @@ void vm_gemv_i8_bound(const int8_t *Q, const float *scale, int cols, int r0, int
 void vm_dot_f16_rows(const uint16_t *K, int ld, int n, const float *q, int d, float scale, float *out);
 void vm_axpy_f16_rows(const uint16_t *V, int ld, int n, const float *p, int d, float *out);
 
+/* The same over whole rows, every head of a position at once (K and V
+ * stream through contiguously; the decoder splits positions over threads):
+ *   out[h·ostride + j] = scale · Σ_i q[h·dh + i]·K[j·ld + h·dh + i]
+ *   acc[h·dh + i]     += Σ_j p[h·pstride + j]·V[j·ld + h·dh + i]
+ * for j < n, h < n_head, i < dh. */
+void vm_xattn_scores_f16(const uint16_t *K, int ld, int n, const float *q, int n_head, int dh, float scale,
+                         float *out, int ostride);
+void vm_xattn_accum_f16(const uint16_t *V, int ld, int n, const float *p, int pstride, int n_head, int dh,
+                        float *acc);
+
 /* Name of the kernel set in use: "avx512", "avx2" or "scalar". */
 const char *vm_isa(void);
 

@@ -185,6 +185,7 @@ lc_state *state_create(const lc_model *m, lc_backend *b, int n_seq, lc_err *e)
     ALLOC(st->dk, R * ts); ALLOC(st->dv, R * ts); ALLOC(st->datt, R * ts);
     ALLOC(st->dmlp, R * 4 * ts);
     ALLOC(st->dscores, R * sc);
+    st->dscores_cap = R * sc;
     /* The logits keep a row per position for callers that want them all
      * (the fixture tests); decoding asks for at most max(n_seq, 2) rows, so
      * only those are touched. */
@@ -456,29 +457,75 @@ int whisper_encode(lc_state *st, const float *mel, lc_err *e)
 
 /* ---- decoder (cross-attention on f16) ------------------------------------------------- */
 
-/* Cross-attention of a few rows over the window's f16 K/V, heads split
- * over the pool; each thread has its own row of scores. */
+/* Cross-attention of a few rows over the window's f16 K/V, the positions
+ * split over the pool so each thread streams its share of K and V rows
+ * once, whole rows (all heads) at a time. Each thread keeps, per row and
+ * head, a partial softmax (its max m and sum l of exp(s − m)) and the
+ * unnormalised P·V; xattn_merge combines them (split-K "flash decoding").
+ * Why not heads over threads: a head is 128 bytes of every 768-byte row,
+ * and that strided read ran at half the bandwidth. */
 typedef struct xattn_job {
     const float *q;
     const uint16_t *k, *v;
     int n, n_kv, n_state, n_head;
-    float *scores, *out;
+    int chunk;                  /* positions per thread, at most */
+    size_t per;                 /* work floats per thread */
+    float *work;                /* per thread: scores [n_head, chunk], acc [n, n_state], m/l [n, 2·n_head] */
+    int nth;                    /* threads that ran (written by thread 0) */
 } xattn_job;
 
 static void xattn_part(void *c, int ith, int nth)
 {
-    const xattn_job *j = c;
-    const int dh = j->n_state / j->n_head;
+    xattn_job *j = c;
+    const int H = j->n_head, ts = j->n_state, dh = ts / H;
     const float scale = 1.0f / sqrtf((float)dh);
-    float *sc = j->scores + (size_t)ith * j->n_kv;
-    int h0, h1;
-    pool_range(j->n_head, ith, nth, &h0, &h1);
+    if (ith == 0) j->nth = nth;
+    int p0, p1;
+    pool_range(j->n_kv, ith, nth, &p0, &p1);
+    const int np = p1 - p0;
+    float *sc = j->work + (size_t)ith * j->per;
+    float *acc = sc + (size_t)H * j->chunk, *ml = acc + (size_t)j->n * ts;
+    for (int r = 0; r < j->n; r++) {
+        float *ar = acc + (size_t)r * ts, *mr = ml + (size_t)r * 2 * H;
+        memset(ar, 0, sizeof(float) * (size_t)ts);
+        if (np <= 0) {
+            for (int h = 0; h < H; h++) { mr[h] = -INFINITY; mr[H + h] = 0.0f; }
+            continue;
+        }
+        vm_xattn_scores_f16(j->k + (size_t)p0 * ts, ts, np, j->q + (size_t)r * ts, H, dh, scale, sc, j->chunk);
+        for (int h = 0; h < H; h++) {
+            float *s = sc + (size_t)h * j->chunk;
+            const float m = vm_max(s, np);
+            mr[h] = m;
+            mr[H + h] = (float)vm_exp_sum(s, np, m); /* s = exp(s − m) in place */
+        }
+        vm_xattn_accum_f16(j->v + (size_t)p0 * ts, ts, np, sc, j->chunk, H, dh, ar);
+    }
+}
+
+static void xattn_merge(const xattn_job *j, float *out)
+{
+    const int H = j->n_head, ts = j->n_state, dh = ts / H;
     for (int r = 0; r < j->n; r++)
-        for (int h = h0; h < h1; h++) {
-            const size_t o = (size_t)r * j->n_state + (size_t)h * dh;
-            vm_dot_f16_rows(j->k + (size_t)h * dh, j->n_state, j->n_kv, j->q + o, dh, scale, sc);
-            vm_softmax(sc, j->n_kv);
-            vm_axpy_f16_rows(j->v + (size_t)h * dh, j->n_state, j->n_kv, sc, dh, j->out + o);
+        for (int h = 0; h < H; h++) {
+            float M = -INFINITY;
+            for (int t = 0; t < j->nth; t++) {
+                const float m = j->work[(size_t)t * j->per + (size_t)H * j->chunk + (size_t)j->n * ts + (size_t)r * 2 * H + h];
+                M = m > M ? m : M;
+            }
+            float wt[64], L = 0.0f; /* pool threads: at most 64 here (checked by the caller) */
+            for (int t = 0; t < j->nth; t++) {
+                const float *ml = j->work + (size_t)t * j->per + (size_t)H * j->chunk + (size_t)j->n * ts + (size_t)r * 2 * H;
+                wt[t] = ml[h] == -INFINITY ? 0.0f : expf(ml[h] - M);
+                L += wt[t] * ml[H + h];
+            }
+            float *o = out + (size_t)r * ts + (size_t)h * dh;
+            for (int i = 0; i < dh; i++) {
+                float a = 0.0f;
+                for (int t = 0; t < j->nth; t++)
+                    a += wt[t] * j->work[(size_t)t * j->per + (size_t)H * j->chunk + (size_t)r * ts + (size_t)h * dh + i];
+                o[i] = a / L;
+            }
         }
 }
 
@@ -590,10 +637,15 @@ int whisper_decode(lc_state *st, int n, const int *tok, const int *seq, const in
 
         layer_norm(st->dx, st->dh, n, ts, L->cross.ln_w, L->cross.ln_b);
         dense_dec(n, st->dh, &L->cross.q, C ? &C->cq : NULL, L->cross.q_b, st->dq);
-        if (st->cross_k16 && n <= FEW_ROWS) {
+        lc_pool *xp = blas_pool();
+        const int xn = pool_threads(xp);
+        const int xchunk = (A + xn - 1) / xn;
+        const size_t xper = (size_t)hp->n_text_head * xchunk + (size_t)n * ts + (size_t)n * 2 * hp->n_text_head;
+        if (st->cross_k16 && n <= FEW_ROWS && xn <= 64 && xper * xn <= st->dscores_cap) {
             xattn_job xj = { st->dq, st->cross_k16 + (size_t)l * A * ts, st->cross_v16 + (size_t)l * A * ts,
-                             n, A, ts, hp->n_text_head, st->dscores, st->datt };
-            pool_run(blas_pool(), xattn_part, &xj);
+                             n, A, ts, hp->n_text_head, xchunk, xper, st->dscores, 1 };
+            pool_run(xp, xattn_part, &xj);
+            xattn_merge(&xj, st->datt);
         } else {
             attention(st->dq, st->cross_k + (size_t)l * A * ts, st->cross_v + (size_t)l * A * ts, n, A,
                       ts, hp->n_text_head, st->dscores, st->datt);

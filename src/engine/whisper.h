@@ -49,6 +49,7 @@ typedef struct lc_state {
 
     /* decoder scratch (max_rows rows) */
     float *dx, *dh, *dq, *dk, *dv, *datt, *dmlp, *dscores;
+    size_t dscores_cap;          /* floats in dscores */
     float *logits;               /* [max_rows, n_vocab] */
     /* int8 logits (model_compact INT8): logits are approximate, row i off
      * by at most logit_bnd[i·n_vocab + v] (0 once rescored exactly);
