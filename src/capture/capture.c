@@ -63,9 +63,11 @@ struct lc_capture {
     int lost;                    /* a stream was abandoned: PortAudio may be wedged */
     int64_t start_ns;
 
-    /* file */
-    float *pcm;                  /* [frames * channels] interleaved */
-    size_t frames, sent;
+    /* file: read a block at a time (an hour at 48 kHz stereo would be 1.4 GB
+     * decoded whole) */
+    SNDFILE *sf;
+    float *blockbuf;             /* [block * channels] interleaved */
+    size_t block, have, sent;    /* frames per block, frames in blockbuf, frames written */
     double speed;
     pthread_t thread;
     pthread_mutex_t mu;          /* guards stop/paused wakeups for the thread */
@@ -388,9 +390,11 @@ int capture_reopen(lc_capture *c, lc_err *e)
 
 /* ---------- file source ---------- */
 
-/* Reads every frame as float; frames counts are not trusted (hostile or
- * streamed formats), the buffer grows until sf_readf_float returns 0. */
-static int file_load(lc_capture *c, const char *path, lc_err *e)
+/* Opens the file and reads its first block (so an empty or unreadable file
+ * fails here, naming it); the rest is read by the pacing thread. Frame
+ * counts are not trusted (hostile or streamed formats): the file ends when
+ * sf_readf_float returns 0. */
+static int file_open(lc_capture *c, const char *path, lc_err *e)
 {
     SF_INFO si;
     memset(&si, 0, sizeof si);
@@ -401,37 +405,24 @@ static int file_load(lc_capture *c, const char *path, lc_err *e)
         sf_close(sf);
         return lc_fail(e, "%s: unsupported audio (%d channels, %d Hz)", path, si.channels, si.samplerate);
     }
-    size_t ch = (size_t)si.channels, cap = 0, n = 0;
-    float *pcm = NULL;
-    for (;;) {
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : (size_t)si.samplerate * 10;
-            if (ncap > SIZE_MAX / sizeof(float) / ch) {
-                free(pcm);
-                sf_close(sf);
-                return lc_fail(e, "%s: too long", path);
-            }
-            float *p = realloc(pcm, ncap * ch * sizeof(float));
-            if (!p) {
-                free(pcm);
-                sf_close(sf);
-                return lc_fail(e, "%s: out of memory reading audio", path);
-            }
-            pcm = p;
-            cap = ncap;
-        }
-        sf_count_t got = sf_readf_float(sf, pcm + n * ch, (sf_count_t)(cap - n));
-        if (got <= 0)
-            break;
-        n += (size_t)got;
+    size_t block = (size_t)lround(si.samplerate * FILE_BLOCK_S);
+    if (block < 1)
+        block = 1;
+    float *buf = malloc(block * (size_t)si.channels * sizeof(float));
+    if (!buf) {
+        sf_close(sf);
+        return lc_fail(e, "%s: out of memory reading audio", path);
     }
-    sf_close(sf);
-    if (n == 0) {
-        free(pcm);
+    sf_count_t got = sf_readf_float(sf, buf, (sf_count_t)block);
+    if (got <= 0) {
+        free(buf);
+        sf_close(sf);
         return lc_fail(e, "%s: no audio in file", path);
     }
-    c->pcm = pcm;
-    c->frames = n;
+    c->sf = sf;
+    c->blockbuf = buf;
+    c->block = block;
+    c->have = (size_t)got;
     c->info.sample_rate = si.samplerate;
     c->info.channels = si.channels;
     return 0;
@@ -452,7 +443,7 @@ lc_capture *capture_open_file(const char *path, double speed, lc_ring *ring, lc_
     c->speed = speed;
     c->info.is_file = 1;
     copy_name(c->info.device_name, sizeof c->info.device_name, path);
-    if (file_load(c, path, e) != 0) {
+    if (file_open(c, path, e) != 0) {
         free(c);
         return NULL;
     }
@@ -483,14 +474,20 @@ static int64_t file_deadline(const lc_capture *c, int64_t base_ns, size_t end)
 static void *file_thread(void *arg)
 {
     lc_capture *c = arg;
-    size_t block = (size_t)lround(c->info.sample_rate * FILE_BLOCK_S);
-    if (block < 1)
-        block = 1;
-    size_t ch = (size_t)c->info.channels;
     /* base: when frame 0 would have been recorded had we never paused. */
     int64_t base = ring_now_ns() - (file_deadline(c, 0, c->sent));
     pthread_mutex_lock(&c->mu);
-    while (!c->thread_stop && c->sent < c->frames) {
+    int at_end = 0;
+    while (!c->thread_stop) {
+        if (c->have == 0) {
+            /* a short read (10 ms of audio) under the mutex: pause/stop wait for it */
+            sf_count_t got = sf_readf_float(c->sf, c->blockbuf, (sf_count_t)c->block);
+            if (got <= 0) {
+                at_end = 1; /* the end, or a read error: what was read has been played */
+                break;
+            }
+            c->have = (size_t)got;
+        }
         if (atomic_load(&c->paused)) {
             int64_t p0 = ring_now_ns();
             while (atomic_load(&c->paused) && !c->thread_stop)
@@ -498,7 +495,7 @@ static void *file_thread(void *arg)
             base += ring_now_ns() - p0;
             continue;
         }
-        size_t n = c->frames - c->sent < block ? c->frames - c->sent : block;
+        const size_t n = c->have;
         struct timespec dl = ns_to_ts(file_deadline(c, base, c->sent + n));
         int rc = 0;
         while (!c->thread_stop && !atomic_load(&c->paused) && rc != ETIMEDOUT)
@@ -509,10 +506,11 @@ static void *file_thread(void *arg)
         if (rc != ETIMEDOUT || c->thread_stop || atomic_load(&c->paused))
             continue;
         /* Like a device: what does not fit is dropped (and counted). */
-        ring_write(c->ring, c->pcm + c->sent * ch, n * ch);
+        ring_write(c->ring, c->blockbuf, n * (size_t)c->info.channels);
         c->sent += n;
+        c->have = 0;
     }
-    if (c->sent >= c->frames)
+    if (at_end)
         atomic_store(&c->eof, 1);
     pthread_mutex_unlock(&c->mu);
     return NULL;
@@ -622,7 +620,9 @@ void capture_close(lc_capture *c)
     if (c->info.is_file) {
         pthread_cond_destroy(&c->cv);
         pthread_mutex_destroy(&c->mu);
-        free(c->pcm);
+        if (c->sf)
+            sf_close(c->sf);
+        free(c->blockbuf);
     } else {
         if (c->stream) {
             int q = quiet_begin();

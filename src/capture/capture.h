@@ -3,8 +3,8 @@
  * Two implementations behind one handle:
  *  - a device (PortAudio): the stream callback only calls ring_write (no
  *    lock, no allocation, no I/O);
- *  - a file (libsndfile, `live --input`): decoded whole at open, then a
- *    thread hands it to the ring in 10 ms blocks paced at real time x speed
+ *  - a file (libsndfile, `live --input`): read 10 ms at a time by a thread
+ *    that hands each block to the ring paced at real time x speed
  *    (absolute CLOCK_MONOTONIC deadlines, so no drift), each block written
  *    when its last frame "would have been recorded", like a device.
  * Both write the source's NATIVE rate and channel count (see lc_capture_info)
@@ -52,9 +52,11 @@ typedef struct lc_capture_info {
  * The stream is not running until capture_start. */
 lc_capture *capture_open_device(const char *device, lc_ring *ring, lc_capture_info *info, lc_err *e);
 
-/* Reads the whole file (any format libsndfile reads) at its native rate and
- * channels; speed > 0 is the pace in multiples of real time. Unreadable or
- * empty files fail with a message naming the file. */
+/* Opens the file (any format libsndfile reads) at its native rate and
+ * channels and reads its first block; the rest streams from disk, so memory
+ * does not grow with the file's length. speed > 0 is the pace in multiples
+ * of real time. Unreadable or empty files fail with a message naming the
+ * file. */
 lc_capture *capture_open_file(const char *path, double speed, lc_ring *ring, lc_capture_info *info, lc_err *e);
 
 int capture_start(lc_capture *c, lc_err *e);   /* 0 / -1 */
