@@ -26,7 +26,13 @@
 #include "xrt/xrt_device.h"
 #include "xrt/xrt_hw_context.h"
 #include "xrt/xrt_kernel.h"
+// xrt::xclbin: XRT >= 2.19 installs it as xrt/experimental/xrt_xclbin.h; 2.17
+// and 2.18 only as experimental/xrt_xclbin.h (include/experimental/).
+#if __has_include("xrt/experimental/xrt_xclbin.h")
 #include "xrt/experimental/xrt_xclbin.h"
+#else
+#include "experimental/xrt_xclbin.h"
+#endif
 
 struct npu_shim_dev {
     xrt::device device;
@@ -49,6 +55,16 @@ struct npu_shim_bo {
 namespace {
 
 constexpr unsigned kOpcode = 3; // mlir-aie: run the instruction sequence in the instr BO
+
+// mlir-aie passes XCL_BO_FLAGS_CACHEABLE / XRT_BO_FLAGS_HOST_ONLY (unsigned
+// macros), which XRT only accepts through the legacy bo(xclDeviceHandle, …,
+// xrtBufferFlags, …) constructor via xrt::device's undocumented conversion to
+// xclDeviceHandle. The shim uses the documented bo(const xrt::device&, size_t,
+// bo::flags, memory_group) with the same bits.
+constexpr xrt::bo::flags kInstrFlags = xrt::bo::flags::cacheable;
+constexpr xrt::bo::flags kDataFlags = xrt::bo::flags::host_only;
+static_assert(static_cast<uint32_t>(kInstrFlags) == XCL_BO_FLAGS_CACHEABLE, "instr BO: XCL_BO_FLAGS_CACHEABLE");
+static_assert(static_cast<uint32_t>(kDataFlags) == XRT_BO_FLAGS_HOST_ONLY, "data BOs: XRT_BO_FLAGS_HOST_ONLY");
 
 void put(char *err, size_t len, const std::string &msg)
 {
@@ -109,7 +125,7 @@ npu_shim_kernel *npu_shim_load(npu_shim_dev *d, const char *xclbin_path, const c
         k->kernel = xrt::kernel(k->context, name);
         std::vector<uint32_t> insts = read_insts(insts_path);
         k->n_instr = static_cast<uint32_t>(insts.size());
-        k->instr = xrt::bo(d->device, insts.size() * sizeof(uint32_t), XCL_BO_FLAGS_CACHEABLE,
+        k->instr = xrt::bo(d->device, insts.size() * sizeof(uint32_t), kInstrFlags,
                            k->kernel.group_id(1));
         std::memcpy(k->instr.map<void *>(), insts.data(), insts.size() * sizeof(uint32_t));
         k->instr.sync(XCL_BO_SYNC_BO_TO_DEVICE);
@@ -132,7 +148,7 @@ npu_shim_bo *npu_shim_bo_alloc(npu_shim_kernel *k, int arg, size_t bytes, char *
     try {
         if (arg < 0 || arg > 2) throw std::runtime_error("bad argument index");
         auto b = std::make_unique<npu_shim_bo>();
-        b->bo = xrt::bo(k->d->device, bytes, XRT_BO_FLAGS_HOST_ONLY, k->kernel.group_id(3 + arg));
+        b->bo = xrt::bo(k->d->device, bytes, kDataFlags, k->kernel.group_id(3 + arg));
         b->arg = arg;
         return b.release();
     } catch (const std::exception &ex) {

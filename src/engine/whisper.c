@@ -143,6 +143,34 @@ static void dense_dec(int M, const float *A, const lc_mat *W, const lc_mat16 *W1
     }
 }
 
+/* q, k and v of one decoder row in a single fork-join (they read the same
+ * input; one dispatch instead of three, and one wait for the slower core) */
+typedef struct gemv3_job { gemv_job j[3]; } gemv3_job;
+
+static void gemv3_part(void *c, int ith, int nth)
+{
+    gemv3_job *g = c;
+    for (int i = 0; i < 3; i++) gemv_part(&g->j[i], ith, nth);
+}
+
+static void dense_dec_qkv(int M, const float *A, const lc_attn_w *W, const lc_dec16 *C, float *q, float *k, float *v)
+{
+    if (!C || (M > GEMV_MAX_ROWS && W->q.w)) {
+        dense_dec(M, A, &W->q, C ? &C->q : NULL, W->q_b, q);
+        dense_dec(M, A, &W->k, C ? &C->k : NULL, NULL, k);
+        dense_dec(M, A, &W->v, C ? &C->v : NULL, W->v_b, v);
+        return;
+    }
+    const int ts = W->q.cols;
+    for (int i = 0; i < M; i++) {
+        const float *x = A + (size_t)i * ts;
+        gemv3_job g = { { { &C->q, x, W->q_b, q + (size_t)i * W->q.rows, NULL, NULL },
+                          { &C->k, x, NULL, k + (size_t)i * W->k.rows, NULL, NULL },
+                          { &C->v, x, W->v_b, v + (size_t)i * W->v.rows, NULL, NULL } } };
+        pool_run(blas_pool(), gemv3_part, &g);
+    }
+}
+
 /* ---- state ------------------------------------------------------------------ */
 
 lc_state *state_create(const lc_model *m, lc_backend *b, int n_seq, lc_err *e)
@@ -624,9 +652,7 @@ int whisper_decode(lc_state *st, int n, const int *tok, const int *seq, const in
         const lc_dec_layer *L = &m->dec[l];
         const lc_dec16 *C = m->dec16 ? &m->dec16[l] : NULL;
         layer_norm(st->dx, st->dh, n, ts, L->attn.ln_w, L->attn.ln_b);
-        dense_dec(n, st->dh, &L->attn.q, C ? &C->q : NULL, L->attn.q_b, st->dq);
-        dense_dec(n, st->dh, &L->attn.k, C ? &C->k : NULL, NULL, st->dk);
-        dense_dec(n, st->dh, &L->attn.v, C ? &C->v : NULL, L->attn.v_b, st->dv);
+        dense_dec_qkv(n, st->dh, &L->attn, C, st->dq, st->dk, st->dv);
         for (int r = 0; r < n; r++) {
             memcpy(kv_row(st, st->kv_k, seq[r], l, pos[r]), st->dk + (size_t)r * ts, sizeof(float) * ts);
             memcpy(kv_row(st, st->kv_v, seq[r], l, pos[r]), st->dv + (size_t)r * ts, sizeof(float) * ts);

@@ -4,11 +4,13 @@
 #include <string>
 #include <vector>
 #include "xrt/experimental/xrt_xclbin.h"
+typedef void *xclDeviceHandle; /* XRT: xrt/deprecated/xrt.h */
 namespace xrt {
 class device {
 public:
     device();
     explicit device(unsigned int index);
     uuid register_xclbin(const xclbin &xclbin);
+    operator xclDeviceHandle() const; /* XRT: "undocumented temporary interface" */
 };
 }

@@ -13,9 +13,9 @@ namespace xrt {
 class run {
 public:
     run();
-    ert_cmd_state wait(const std::chrono::milliseconds &timeout) const;
+    ert_cmd_state wait(const std::chrono::milliseconds &timeout = std::chrono::milliseconds{0}) const;
     ert_cmd_state state() const;
-    void abort();
+    ert_cmd_state abort();
 };
 class kernel {
 public:
