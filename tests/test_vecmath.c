@@ -138,6 +138,22 @@ int main(void)
         printf("f16 rows: dot err %.3g, axpy err %.3g\n", e1, e2);
         CHECK(e1 < 1e-5 && e2 < 1e-5);
     }
+    /* int8 logits' candidate scans vs scalar loops (odd n, -inf entries) */
+    {
+        enum { NB = 1003 };
+        static float l[NB], bb[NB];
+        static int idx[NB];
+        for (int i = 0; i < NB; i++) { l[i] = 10 * frand(&s); bb[i] = 0.5f + 0.5f * frand(&s); }
+        for (int i = 0; i < NB; i += 7) l[i] = -INFINITY;
+        float m = -INFINITY;
+        for (int i = 0; i < NB; i++) m = fmaxf(m, l[i] - 0.51f * bb[i]);
+        CHECKF(vm_bound_max(l, bb, 0.51f, NB) == m, "bound max %g vs %g", vm_bound_max(l, bb, 0.51f, NB), m);
+        int k = vm_bound_select(l, bb, 0.51f, m, NB, idx), want = 0, bad = 0;
+        for (int i = 0; i < NB; i++)
+            if (l[i] + 0.51f * bb[i] >= m) { bad += want >= k || idx[want] != i; want++; }
+        CHECKF(k == want && bad == 0, "bound select: %d of %d, %d misplaced", k, want, bad);
+        CHECK(k >= 1 && k < NB / 4);
+    }
     /* whole rows, every head: scores and accumulation vs double */
     {
         enum { NK = 41, H = 3, DH = 64, TS = H * DH, OS = 50 };

@@ -1,6 +1,7 @@
 /* decode.c: one-window decoding (contract in decode.h). Each rule cites the
  * openai-whisper decoding.py class it reproduces. */
 #include "decode/decode.h"
+#include "engine/vecmath.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -118,6 +119,21 @@ static void log_softmax(const float *x, int n, float *out)
     for (int i = 0; i < n; i++) out[i] = x[i] - lse;
 }
 
+/* log Σ exp(x[i]) with the vector exp (vecmath.h), summed in double per
+ * 512 values so no float lane adds more than 64 terms (−inf entries give
+ * ~1e-38 each, nothing beside the max's 1). tmp holds n floats. Why not
+ * log_softmax: a token's log-probability is x[t] − this, and libm's double
+ * exp over the whole vocabulary twice per token cost ~1 ms. */
+static double log_sum_exp(const float *x, int n, float *tmp)
+{
+    const float mx = n > 0 ? vm_max(x, n) : -INFINITY;
+    if (mx == -INFINITY) return -INFINITY;
+    memcpy(tmp, x, sizeof(float) * (size_t)n);
+    double s = 0;
+    for (int i = 0; i < n; i += 512) s += vm_exp_sum(tmp + i, n - i < 512 ? n - i : 512, mx);
+    return mx + log(s);
+}
+
 static void mask_range(float *l, int lo, int hi)
 {
     for (int i = lo; i < hi; i++) l[i] = -INFINITY;
@@ -156,16 +172,12 @@ static void apply_filters(lc_decoder *d, const lc_decode_opts *o, float *l, cons
             if (last_allowed + 1 < V) mask_range(l, last_allowed + 1, V);
         }
     }
-    /* if the timestamps' total probability beats every text token, force one */
-    log_softmax(l, V, d->logprobs);
-    double mx = -INFINITY, ts_max = -INFINITY;
-    for (int i = 0; i < tb; i++) mx = d->logprobs[i] > mx ? d->logprobs[i] : mx;
-    for (int i = tb; i < V; i++) ts_max = d->logprobs[i] > ts_max ? d->logprobs[i] : ts_max;
-    if (ts_max > -INFINITY) {
-        double s = 0;
-        for (int i = tb; i < V; i++) s += exp((double)d->logprobs[i] - ts_max);
-        if (ts_max + log(s) > mx) mask_range(l, 0, tb);
-    }
+    /* if the timestamps' total probability beats every text token, force
+     * one: logsumexp(logprobs[tb:]) > max(logprobs[:tb]), where both sides
+     * carry the same −lse, so it is compared on the logits themselves */
+    const double ts_lse = log_sum_exp(l + tb, V - tb, d->logprobs);
+    const float text_max = tb > 0 ? vm_max(l, tb) : -INFINITY;
+    if (ts_lse > -INFINITY && ts_lse > text_max) mask_range(l, 0, tb);
 }
 
 /* ---- helpers ----------------------------------------------------------------- */
@@ -415,19 +427,16 @@ int decode_window(lc_decoder *d, const lc_decode_opts *o, lc_decode_result *r, l
             }
             if (whisper_decode(d->st, n, d->rows_tok, d->rows_seq, d->rows_pos, n, d->rows_out, e)) return -1;
         }
-        /* int8 logits (whisper.h): the tokens that can win are made exact
-         * on the raw row (the best, and the best text token, which the
-         * timestamp rule compares with), then again after the filters */
+        /* int8 logits (whisper.h): the best text token, which the timestamp
+         * rule compares with, is made exact on the raw row, and the tokens
+         * that can win after the filters on the filtered copy */
         const int kk = beam ? G + 1 : 1;
         for (int g = 0, row = 0; g < G; g++) {
             float *l = d->logits + (size_t)g * V;
             if (!beam && d->seqs[(size_t)g * C + len - 1] == eot && i > 0) continue;
             const int out = i == 0 ? 1 : row;
             float *src = d->st->logits + (size_t)out * V;
-            if (i > 0 || g == 0) {
-                whisper_logits_refine(d->st, out, src, 0, V, kk);
-                whisper_logits_refine(d->st, out, src, 0, sp->ts_begin, 1);
-            }
+            if (i > 0 || g == 0) whisper_logits_refine(d->st, out, src, 0, sp->ts_begin, 1);
             memcpy(l, src, sizeof(float) * (size_t)V);
             row++;
             apply_filters(d, o, l, d->seqs + (size_t)g * C + n0, len - n0);
@@ -444,8 +453,7 @@ int decode_window(lc_decoder *d, const lc_decode_opts *o, lc_decode_result *r, l
                 if (sq[len - 1] != eot || len == n0) {
                     float *l = d->logits + (size_t)g * V;
                     next = o->temperature == 0 ? argmax(l, V) : sample_token(l, V, o->temperature, o->rng);
-                    log_softmax(l, V, d->logprobs);
-                    d->sum_lp[g] += d->logprobs[next];
+                    d->sum_lp[g] += (float)(l[next] - log_sum_exp(l, V, d->logprobs));
                 }
                 sq[len] = next;
                 completed &= next == eot;

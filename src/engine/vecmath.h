@@ -57,6 +57,12 @@ void vm_xattn_scores_f16(const uint16_t *K, int ld, int n, const float *q, int n
 void vm_xattn_accum_f16(const uint16_t *V, int ld, int n, const float *p, int pstride, int n_head, int dh,
                         float *acc);
 
+/* max_i (l[i] − c·b[i]), and the indices i (ascending, into idx, which
+ * holds n) with l[i] + c·b[i] ≥ thr; returns their count. For the int8
+ * logits' bounds (whisper.c); −inf entries of l are never selected. */
+float vm_bound_max(const float *l, const float *b, float c, int n);
+int vm_bound_select(const float *l, const float *b, float c, float thr, int n, int *idx);
+
 /* Name of the kernel set in use: "avx512", "avx2" or "scalar". */
 const char *vm_isa(void);
 

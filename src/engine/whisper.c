@@ -221,7 +221,8 @@ lc_state *state_create(const lc_model *m, lc_backend *b, int n_seq, lc_err *e)
     lc_prefault(st->logits, sizeof(float) * (size_t)(n_seq > 2 ? n_seq : 2) * (size_t)hp->n_vocab);
     if (m->tok16.lo) {
         if (!(st->logit_bnd = malloc(sizeof(float) * R * (size_t)hp->n_vocab)) ||
-            !(st->hb = malloc(sizeof(float) * (ts / LC_Q8_BLOCK + 1))))
+            !(st->hb = malloc(sizeof(float) * (ts / LC_Q8_BLOCK + 1))) ||
+            !(st->cand = malloc(sizeof(int) * (size_t)hp->n_vocab)))
             goto oom;
         lc_prefault(st->logit_bnd, sizeof(float) * (size_t)(n_seq > 2 ? n_seq : 2) * (size_t)hp->n_vocab);
     }
@@ -245,6 +246,7 @@ void state_free(lc_state *st)
     free(st->cross_v16);
     free(st->logit_bnd);
     free(st->hb);
+    free(st->cand);
     free(st);
 }
 
@@ -750,6 +752,11 @@ int whisper_logits_refine(lc_state *st, int out, float *l, int lo, int hi, int k
         nt = 1;
         k = 0;
     }
+    if (k == 1) { /* greedy: the largest lower bound, vectorised */
+        top[0] = vm_bound_max(l + lo, bnd + lo, LOGIT_BOUND_K, hi - lo);
+        nt = top[0] > -INFINITY;
+        k = 0;
+    }
     for (int v = lo; v < hi && k > 0; v++) {
         if (l[v] == -INFINITY) continue;
         const float low = l[v] - LOGIT_BOUND_K * bnd[v];
@@ -765,9 +772,11 @@ int whisper_logits_refine(lc_state *st, int out, float *l, int lo, int hi, int k
     }
     if (nt == 0) return 0;
     const float thr = top[0]; /* the k-th largest (or the smallest of fewer) */
+    const int nsel = vm_bound_select(l + lo, bnd + lo, LOGIT_BOUND_K, thr, hi - lo, st->cand);
     int n = 0;
-    for (int v = lo; v < hi; v++) {
-        if (l[v] == -INFINITY || bnd[v] == 0.0f || l[v] + LOGIT_BOUND_K * bnd[v] < thr) continue;
+    for (int c = 0; c < nsel; c++) {
+        const int v = lo + st->cand[c];
+        if (l[v] == -INFINITY || bnd[v] == 0.0f) continue;
         const float x = logit_exact(st, out, v);
         src[v] = x;
         l[v] = x;

@@ -56,6 +56,7 @@ typedef struct lc_state {
      * logits_approx says the last whisper_decode left them so. */
     float *logit_bnd;            /* [max_rows, n_vocab] */
     float *hb;                   /* [n_text_state / 32] block sums of |h| */
+    int *cand;                   /* [n_vocab] candidates being rescored */
     int logits_approx;
 
     lc_stage_ms t;
