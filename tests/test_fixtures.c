@@ -281,8 +281,23 @@ static void check_int8_logits(const char *sub)
     model_free(m32); model_free(m8);
 }
 
+/* utils.compression_ratio: len / len(zlib.compress(text)); the expected
+ * compressed lengths are Python's (zlib.compress, level -1): 17, 69, 14 */
+static void check_compression_ratio(void)
+{
+    char a500[501];
+    memset(a500, 'a', 500);
+    a500[500] = 0;
+    CHECK(fabs(decode_compression_ratio("hello hello hello hello hello hello") - 35.0 / 17) < 1e-12);
+    CHECK(fabs(decode_compression_ratio("And so my fellow Americans, ask not what your country can do for you") -
+               68.0 / 69) < 1e-12);
+    CHECK(fabs(decode_compression_ratio(a500) - 500.0 / 14) < 1e-12);
+    CHECK(decode_compression_ratio("") == 0.0);
+}
+
 int main(void)
 {
+    check_compression_ratio();
     check_int8_logits("micro-en");
     check_int8_logits("micro-v3");
     check_model("micro-en", "model-f32.bin", 1);

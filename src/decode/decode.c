@@ -109,15 +109,6 @@ void decoder_free(lc_decoder *d)
 
 /* ---- logit filters ---------------------------------------------------------- */
 
-static void log_softmax(const float *x, int n, float *out)
-{
-    float mx = -INFINITY;
-    for (int i = 0; i < n; i++) mx = x[i] > mx ? x[i] : mx;
-    double sum = 0;
-    for (int i = 0; i < n; i++) sum += exp((double)x[i] - mx);
-    const float lse = (float)(mx + log(sum));
-    for (int i = 0; i < n; i++) out[i] = x[i] - lse;
-}
 
 /* log Σ exp(x[i]) with the vector exp (vecmath.h), summed in double per
  * 512 values so no float lane adds more than 64 terms (−inf entries give
@@ -132,6 +123,13 @@ static double log_sum_exp(const float *x, int n, float *tmp)
     double s = 0;
     for (int i = 0; i < n; i += 512) s += vm_exp_sum(tmp + i, n - i < 512 ? n - i : 512, mx);
     return mx + log(s);
+}
+
+/* log_softmax(x) into out (n floats; out may not alias x) */
+static void log_softmax(const float *x, int n, float *out)
+{
+    const float lse = (float)log_sum_exp(x, n, out);
+    for (int i = 0; i < n; i++) out[i] = x[i] - lse;
 }
 
 static void mask_range(float *l, int lo, int hi)
@@ -217,8 +215,9 @@ static int sample_token(const float *l, int n, double temperature, uint64_t *rng
     return last;
 }
 
-/* The same bytes as compress2(level -1), i.e. Python's zlib.compress(text):
- * a reset stream keeps deflateInit's level, window and memLevel. */
+/* len(text) / len(zlib.compress(text)) on a stream made by deflateInit(level
+ * -1), as Python's zlib.compress: a reset stream keeps the level, window and
+ * memLevel, so the decoder reuses one for every window. */
 static double ratio_on(z_stream *zs, unsigned char **buf, size_t *cap, const char *text)
 {
     size_t n = strlen(text);
@@ -241,14 +240,14 @@ static double ratio_on(z_stream *zs, unsigned char **buf, size_t *cap, const cha
 
 double decode_compression_ratio(const char *text)
 {
-    size_t n = strlen(text);
-    if (n == 0) return 0.0;
-    uLongf cap = compressBound((uLong)n);
-    unsigned char *buf = malloc(cap);
-    if (!buf) return 0.0;
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
     /* Python zlib.compress default: level −1 → Z_DEFAULT_COMPRESSION (6) */
-    double r = compress2(buf, &cap, (const Bytef *)text, (uLong)n, Z_DEFAULT_COMPRESSION) == Z_OK
-                   ? (double)n / (double)cap : 0.0;
+    if (deflateInit(&zs, Z_DEFAULT_COMPRESSION) != Z_OK) return 0.0;
+    unsigned char *buf = NULL;
+    size_t cap = 0;
+    const double r = ratio_on(&zs, &buf, &cap, text);
+    deflateEnd(&zs);
     free(buf);
     return r;
 }

@@ -284,52 +284,6 @@ AVX2 static void gemv_i8_avx2(const int8_t *Q, const float *sc, int cols, int r0
 #undef I8
 }
 
-static void dot_rows_scalar(const uint16_t *K, int ld, int n, const float *q, int d, float scale, float *out)
-{
-    for (int j = 0; j < n; j++) {
-        float a = 0;
-        for (int i = 0; i < d; i++) a += q[i] * quant_f16_to_f32(K[(size_t)j * ld + i]);
-        out[j] = a * scale;
-    }
-}
-
-static void axpy_rows_scalar(const uint16_t *V, int ld, int n, const float *p, int d, float *out)
-{
-    for (int i = 0; i < d; i++) out[i] = 0;
-    for (int j = 0; j < n; j++)
-        for (int i = 0; i < d; i++) out[i] += p[j] * quant_f16_to_f32(V[(size_t)j * ld + i]);
-}
-
-AVX512 static void dot_rows_avx512(const uint16_t *K, int ld, int n, const float *q, int d, float scale, float *out)
-{
-    if (d % 16 || d > 256) { dot_rows_scalar(K, ld, n, q, d, scale, out); return; }
-    __m512 qv[16];
-    for (int i = 0; i < d; i += 16) qv[i / 16] = _mm512_loadu_ps(q + i);
-    for (int j = 0; j < n; j++) {
-        const uint16_t *k = K + (size_t)j * ld;
-        _mm_prefetch((const char *)(k + PREFETCH_AHEAD * ld), _MM_HINT_T0);
-        __m512 a = _mm512_setzero_ps();
-        for (int i = 0; i < d; i += 16)
-            a = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(k + i))), qv[i / 16], a);
-        out[j] = _mm512_reduce_add_ps(a) * scale;
-    }
-}
-
-AVX512 static void axpy_rows_avx512(const uint16_t *V, int ld, int n, const float *p, int d, float *out)
-{
-    if (d % 16 || d > 256) { axpy_rows_scalar(V, ld, n, p, d, out); return; }
-    __m512 acc[16];
-    for (int i = 0; i < d; i += 16) acc[i / 16] = _mm512_setzero_ps();
-    for (int j = 0; j < n; j++) {
-        const uint16_t *v = V + (size_t)j * ld;
-        _mm_prefetch((const char *)(v + PREFETCH_AHEAD * ld), _MM_HINT_T0);
-        const __m512 pj = _mm512_set1_ps(p[j]);
-        for (int i = 0; i < d; i += 16)
-            acc[i / 16] = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(v + i))), pj, acc[i / 16]);
-    }
-    for (int i = 0; i < d; i += 16) _mm512_storeu_ps(out + i, acc[i / 16]);
-}
-
 /* Cross-attention over whole f16 rows (all heads of a position at once, so
  * K and V stream through contiguously): see vecmath.h. */
 static void xscores_scalar(const uint16_t *K, int ld, int n, const float *q, int n_head, int dh, float scale,
@@ -456,8 +410,6 @@ typedef struct vm_ops {
     void (*gemv_f16)(const uint16_t *, int, int, int, const float *, const float *, float *);
     void (*gemv_i8)(const int8_t *, const float *, int, int, int, const float *, const float *, float *,
                     const float *, float *);
-    void (*dot_rows)(const uint16_t *, int, int, const float *, int, float, float *);
-    void (*axpy_rows)(const uint16_t *, int, int, const float *, int, float *);
     void (*xscores)(const uint16_t *, int, int, const float *, int, int, float, float *, int);
     void (*xaccum)(const uint16_t *, int, int, const float *, int, int, int, float *);
     float (*bmax)(const float *, const float *, float, int);
@@ -466,9 +418,9 @@ typedef struct vm_ops {
 
 static const vm_ops *ops(void)
 {
-    static const vm_ops scalar = { "scalar", max_scalar, exp_sum_scalar, gelu_scalar, gemv_f16_scalar, gemv_i8_scalar, dot_rows_scalar, axpy_rows_scalar, xscores_scalar, xaccum_scalar, bmax_scalar, bsel_scalar };
-    static const vm_ops avx2 = { "avx2", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx2, gemv_i8_avx2, dot_rows_scalar, axpy_rows_scalar, xscores_scalar, xaccum_scalar, bmax_scalar, bsel_scalar };
-    static const vm_ops avx512 = { "avx512", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx512, gemv_i8_avx512, dot_rows_avx512, axpy_rows_avx512, xscores_avx512, xaccum_avx512, bmax_avx512, bsel_avx512 };
+    static const vm_ops scalar = { "scalar", max_scalar, exp_sum_scalar, gelu_scalar, gemv_f16_scalar, gemv_i8_scalar, xscores_scalar, xaccum_scalar, bmax_scalar, bsel_scalar };
+    static const vm_ops avx2 = { "avx2", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx2, gemv_i8_avx2, xscores_scalar, xaccum_scalar, bmax_scalar, bsel_scalar };
+    static const vm_ops avx512 = { "avx512", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx512, gemv_i8_avx512, xscores_avx512, xaccum_avx512, bmax_avx512, bsel_avx512 };
     static const vm_ops *chosen;
     if (!chosen) { /* benign race: every thread picks the same table */
         __builtin_cpu_init();
@@ -515,16 +467,6 @@ void vm_gemv_i8_bound(const int8_t *Q, const float *scale, int cols, int r0, int
                       const float *hb, float *y, float *bnd)
 {
     ops()->gemv_i8(Q, scale, cols, r0, r1, x, NULL, y, hb, bnd);
-}
-
-void vm_dot_f16_rows(const uint16_t *K, int ld, int n, const float *q, int d, float scale, float *out)
-{
-    ops()->dot_rows(K, ld, n, q, d, scale, out);
-}
-
-void vm_axpy_f16_rows(const uint16_t *V, int ld, int n, const float *p, int d, float *out)
-{
-    ops()->axpy_rows(V, ld, n, p, d, out);
 }
 
 void vm_xattn_scores_f16(const uint16_t *K, int ld, int n, const float *q, int n_head, int dh, float scale,

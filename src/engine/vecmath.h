@@ -40,15 +40,9 @@ void vm_gemv_i8(const int8_t *Q, const float *scale, int cols, int r0, int r1, c
 void vm_gemv_i8_bound(const int8_t *Q, const float *scale, int cols, int r0, int r1, const float *x,
                       const float *hb, float *y, float *bnd);
 
-/* Attention over f16 rows (the decoder's cross-attention K/V):
- *   out[j] = scale · Σ_i q[i]·K[j·ld + i]          for j < n   (vm_dot_f16_rows)
- *   out[i] = Σ_j p[j]·V[j·ld + i]                  for i < d   (vm_axpy_f16_rows)
- * d is the head width (a multiple of 16 takes the vector path). */
-void vm_dot_f16_rows(const uint16_t *K, int ld, int n, const float *q, int d, float scale, float *out);
-void vm_axpy_f16_rows(const uint16_t *V, int ld, int n, const float *p, int d, float *out);
-
-/* The same over whole rows, every head of a position at once (K and V
- * stream through contiguously; the decoder splits positions over threads):
+/* Attention over f16 rows (the decoder's cross-attention K/V), whole rows,
+ * every head of a position at once (K and V stream through contiguously;
+ * the decoder splits positions over threads):
  *   out[h·ostride + j] = scale · Σ_i q[h·dh + i]·K[j·ld + h·dh + i]
  *   acc[h·dh + i]     += Σ_j p[h·pstride + j]·V[j·ld + h·dh + i]
  * for j < n, h < n_head, i < dh. */

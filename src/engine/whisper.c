@@ -504,6 +504,17 @@ typedef struct xattn_job {
     int nth;                    /* threads that ran (written by thread 0) */
 } xattn_job;
 
+/* thread t's pieces of the work area */
+static float *xattn_scores(const xattn_job *j, int t) { return j->work + (size_t)t * j->per; }
+static float *xattn_acc(const xattn_job *j, int t, int r)
+{
+    return xattn_scores(j, t) + (size_t)j->n_head * j->chunk + (size_t)r * j->n_state;
+}
+static float *xattn_ml(const xattn_job *j, int t, int r) /* m[n_head] then l[n_head] */
+{
+    return xattn_acc(j, t, j->n) + (size_t)r * 2 * j->n_head;
+}
+
 static void xattn_part(void *c, int ith, int nth)
 {
     xattn_job *j = c;
@@ -513,10 +524,9 @@ static void xattn_part(void *c, int ith, int nth)
     int p0, p1;
     pool_range(j->n_kv, ith, nth, &p0, &p1);
     const int np = p1 - p0;
-    float *sc = j->work + (size_t)ith * j->per;
-    float *acc = sc + (size_t)H * j->chunk, *ml = acc + (size_t)j->n * ts;
+    float *sc = xattn_scores(j, ith);
     for (int r = 0; r < j->n; r++) {
-        float *ar = acc + (size_t)r * ts, *mr = ml + (size_t)r * 2 * H;
+        float *ar = xattn_acc(j, ith, r), *mr = xattn_ml(j, ith, r);
         memset(ar, 0, sizeof(float) * (size_t)ts);
         if (np <= 0) {
             for (int h = 0; h < H; h++) { mr[h] = -INFINITY; mr[H + h] = 0.0f; }
@@ -540,20 +550,19 @@ static void xattn_merge(const xattn_job *j, float *out)
         for (int h = 0; h < H; h++) {
             float M = -INFINITY;
             for (int t = 0; t < j->nth; t++) {
-                const float m = j->work[(size_t)t * j->per + (size_t)H * j->chunk + (size_t)j->n * ts + (size_t)r * 2 * H + h];
+                const float m = xattn_ml(j, t, r)[h];
                 M = m > M ? m : M;
             }
             float wt[64], L = 0.0f; /* pool threads: at most 64 here (checked by the caller) */
             for (int t = 0; t < j->nth; t++) {
-                const float *ml = j->work + (size_t)t * j->per + (size_t)H * j->chunk + (size_t)j->n * ts + (size_t)r * 2 * H;
+                const float *ml = xattn_ml(j, t, r);
                 wt[t] = ml[h] == -INFINITY ? 0.0f : expf(ml[h] - M);
                 L += wt[t] * ml[H + h];
             }
             float *o = out + (size_t)r * ts + (size_t)h * dh;
             for (int i = 0; i < dh; i++) {
                 float a = 0.0f;
-                for (int t = 0; t < j->nth; t++)
-                    a += wt[t] * j->work[(size_t)t * j->per + (size_t)H * j->chunk + (size_t)r * ts + (size_t)h * dh + i];
+                for (int t = 0; t < j->nth; t++) a += wt[t] * xattn_acc(j, t, r)[(size_t)h * dh + i];
                 o[i] = a / L;
             }
         }
@@ -567,7 +576,6 @@ static float *kv_row(const lc_state *st, float *base, int seq, int layer, int po
     return base + (((size_t)seq * hp->n_text_layer + layer) * hp->n_text_ctx + pos) * hp->n_text_state;
 }
 
-/* Causal self-attention of each row over its own sequence's cache. */
 /* Causal self-attention of each row over its own sequence's cache. Rows of
  * one sequence are contiguous with consecutive positions, so a run of rows
  * is one GEMM per head against the cache up to the run's last position,
@@ -611,8 +619,7 @@ static void self_attention(lc_state *st, int layer, int n, const int *seq, const
         self_job j = { st, layer, r0, r1 - r0, pos[r0], pos[r1 - 1] + 1, seq[r0] };
         /* scores: one [nr, nk] block per pool thread, inside dscores */
         size_t need = (size_t)pool_threads(blas_pool()) * j.nr * j.nk;
-        size_t have = (size_t)st->max_rows * (hp->n_audio_ctx > hp->n_text_ctx ? hp->n_audio_ctx : hp->n_text_ctx);
-        lc_pool *p = need <= have && (size_t)j.nr * j.nk * hp->n_text_state >= 65536 ? blas_pool() : NULL;
+        lc_pool *p = need <= st->dscores_cap && (size_t)j.nr * j.nk * hp->n_text_state >= 65536 ? blas_pool() : NULL;
         pool_run(p, self_heads, &j);
         r0 = r1;
     }
