@@ -3,7 +3,9 @@
 # never overlap, stats come at least once per second of wall time,
 # dropped_ms is 0 at speed 1, the --save SRT and the headless lines equal
 # the finals, start/end are there, exit 0; SIGINT mid-run leaves a complete
-# SRT; silence gives no text; device/model errors are one line, exit 1.
+# SRT; silence gives no text; the same audio gives the same finals at
+# speed 1 and 4; a stop mid-speech commits the partial on screen;
+# device/model errors are one line, exit 1.
 set -u
 : "${LIVECAP:=build/livecap}" "${FIXTURES:=../shared/fixtures}"
 tmp=$(mktemp -d) || exit 1
@@ -105,7 +107,52 @@ sox -n -r 16000 -c 1 -b 16 "$tmp/sil.wav" trim 0 4 || fail sox
 python3 "$tmp/check.py" "$tmp/c.jsonl" silence || fail "silence run"
 [ -s "$tmp/c.out" ] && fail "headless printed text on silence"
 
-# 4. errors: one line, exit 1
+# 4. The same audio gives the same windows, so the same finals, at any
+# pace: windows end on sample positions (every step, and where the VAD
+# decided speech ended), not wherever the audio had got to when the decoder
+# woke. Holds while the decoder keeps up, so a 64-wide 2-layer model (a few
+# ms a window) at speed 1 and speed 4.
+micro=$tmp/micro.bin
+"$LIVECAP" genmodel --shape tiny.en --state 64 --heads 2 --layers 2 "$micro" >/dev/null 2>&1 || fail "genmodel micro"
+mopts="-m $micro -t 2 --max-tokens 16"
+for sp in 1 4; do
+    "$LIVECAP" live --input "$tmp/jfk_sil.wav" --speed $sp --headless --jsonl "$tmp/m$sp.jsonl" $mopts \
+        >/dev/null 2>"$tmp/m.err" || { cat "$tmp/m.err"; fail "micro speed $sp"; }
+done
+python3 - "$tmp/m1.jsonl" "$tmp/m4.jsonl" <<'PY' || fail "speed 1 and speed 4 finals differ"
+import json, sys
+fin = [[(e["t0"], e["t1"], e["text"]) for e in map(json.loads, open(p)) if e["type"] == "final"] for p in sys.argv[1:]]
+assert fin[0], "no finals"
+assert fin[0] == fin[1], fin
+print("ok: same", len(fin[0]), "finals at speed 1 and 4")
+PY
+
+# 5. Stopped mid-speech, the words on screen are committed: the last
+# partial (the policy's tail plus the open segment, which has no end
+# timestamp yet) becomes the last final. SIGINT at ~8 s lands inside jfk's
+# long last sentence (5.6-11.8 s), where every step shows a partial.
+"$LIVECAP" live --input "$tmp/jfk_sil.wav" --speed 1 --headless --jsonl "$tmp/p.jsonl" $mopts \
+    >/dev/null 2>"$tmp/p.err" &
+pid=$!
+sleep 8
+kill -INT $pid
+wait $pid || { cat "$tmp/p.err"; fail "mid-speech SIGINT run"; }
+python3 - "$tmp/p.jsonl" <<'PY' || fail "the partial shown at SIGINT was not committed"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+assert ev[-1]["type"] == "end", ev[-1]
+i = max(k for k, e in enumerate(ev) if e["type"] == "partial" and e["text"])
+after = [e for e in ev[i + 1:] if e["type"] in ("final", "partial")]
+# what follows the last partial shown: the stop's final(s), then the
+# cleared partial, all at the stop (not a later decode step)
+assert after and after[-1]["type"] == "partial" and not after[-1]["text"], after
+assert all(e["wall_ms"] >= ev[-1]["wall_ms"] - 50 for e in after), "partial cleared before the stop"
+text = "".join(e["text"] for e in after if e["type"] == "final")
+assert text == ev[i]["text"], (text, ev[i]["text"])
+print("ok: committed at stop:", len(text.split()), "words")
+PY
+
+# 6. errors: one line, exit 1
 "$LIVECAP" live --device no-such-device-xyz --headless $opts >/dev/null 2>"$tmp/d.err"; rc=$?
 [ $rc -eq 1 ] || fail "bad --device exited $rc"
 [ "$(cat "$tmp/d.err")" = "livecap: --device no-such-device-xyz: no capture device matches (see livecap devices)" ] \

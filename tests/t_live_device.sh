@@ -4,11 +4,16 @@
 # plays jfk.wav + silence; `livecap devices` lists it, and `livecap live
 # --device livecap_paced` gives finals like `--input` on the same audio.
 #
-# Tolerance: a random-weight model's text is chaotic: the device run's
-# windows start and end a few 10-ms blocks away from the --input run's
-# (scheduling), which can change what a random decoder says. So the check is
-# on words (bag of words): at least 80 % of the --input run's words must be
-# in the device run's finals. With a real model the texts are near-identical.
+# Windows end on sample positions (pipeline.c, window_end), so the same
+# audio gives the same windows however it arrives, while the decoder keeps
+# up. A tiny model on a loaded 2-core CI machine once fell behind (its
+# windows then depend on scheduling, and a random-weight model's text
+# changes with every frame): 0.73. A 64-wide, 2-layer model (the fixtures'
+# micro shape) decodes a window in a few ms, so it keeps up by a wide
+# margin even through jackd's xruns (no real-time scheduling here), and the
+# finals are normally identical. Tolerance, for a burst longer than a step:
+# bag of words, at least 90 % of the --input run's words in the device
+# run's finals.
 set -u
 : "${LIVECAP:=build/livecap}" "${FIXTURES:=../shared/fixtures}"
 tmp=$(mktemp -d) || exit 1
@@ -16,8 +21,9 @@ cleanup() { tests/virtual_mic.sh stop "$tmp/mic" >/dev/null 2>&1; rm -rf "$tmp";
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 command -v jackd >/dev/null || { echo "SKIP: jackd not installed"; exit 0; }
-model=$tmp/tiny.bin
-"$LIVECAP" genmodel "$model" >/dev/null 2>&1 || model=$FIXTURES/micro-en/model-f32.bin
+model=$tmp/micro.bin
+"$LIVECAP" genmodel --shape tiny.en --state 64 --heads 2 --layers 2 "$model" >/dev/null 2>&1 ||
+    model=$FIXTURES/micro-en/model-f32.bin
 opts="-m $model -t 2 --max-tokens 16"
 
 # the same audio for both runs: 48 kHz stereo float (what the device delivers)
@@ -60,7 +66,10 @@ wa, wb = words(a), words(b)
 assert sum(wa.values()) > 0, "no words from --input"
 common = sum((wa & wb).values())
 ratio = common / sum(wa.values())
-print("word overlap %.2f (%d of %d; device run %d words)" % (ratio, common, sum(wa.values()), sum(wb.values())))
-assert ratio >= 0.8, ratio
+same = [(e["t0"], e["t1"], e["text"]) for e in a if e["type"] == "final"] == \
+       [(e["t0"], e["t1"], e["text"]) for e in b if e["type"] == "final"]
+print("word overlap %.2f (%d of %d; device run %d words); finals %s" %
+      (ratio, common, sum(wa.values()), sum(wb.values()), "identical" if same else "differ"))
+assert ratio >= 0.9, ratio
 PY
 echo ok

@@ -216,15 +216,20 @@ static size_t read_wav(const char *path, float *x, size_t cap)
     return n;
 }
 
-static void test_jfk(void)
+/* jfk.wav into sig; 0 (and a "skip" line) when the fixtures are not there */
+static size_t read_jfk(void)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/jfk.wav", fixtures_dir());
     size_t n = read_wav(path, sig, (size_t)SR * 20);
-    if (n == 0) {
-        printf("skip: %s not readable\n", path);
-        return;
-    }
+    if (n == 0) printf("skip: %s not readable\n", path);
+    return n;
+}
+
+static void test_jfk(void)
+{
+    size_t n = read_jfk();
+    if (n == 0) return;
     CHECK(n == 176000);
     lc_vad *v = vad_create(6.0, 800);
     events e = run(v, sig, n, 333);  /* odd chunks: frames straddle calls */
@@ -245,6 +250,52 @@ static void test_jfk(void)
     vad_free(v);
 }
 
+/* The positions the VAD reports are functions of the samples, however
+ * they are chunked: the live pipeline ends its windows at vad_end_decided(),
+ * so the same audio gives the same windows from a file or a device. */
+typedef struct { int64_t at[3 * 64]; int n; } positions;
+
+static positions run_positions(const float *x, size_t n, size_t chunk)
+{
+    positions ps;
+    memset(&ps, 0, sizeof ps);
+    lc_vad *v = vad_create(6.0, 800);
+    for (size_t i = 0; i < n; i += chunk) {
+        size_t k = n - i < chunk ? n - i : chunk;
+        int ev = vad_process(v, x + i, k);
+        if ((ev & LC_VAD_SPEECH_START) && ps.n < 3 * 64 - 1) ps.at[ps.n++] = vad_speech_start(v);
+        if ((ev & LC_VAD_SPEECH_END) && ps.n < 3 * 64 - 2) {
+            ps.at[ps.n++] = vad_speech_end(v);
+            ps.at[ps.n++] = -vad_end_decided(v); /* negative: tells it apart */
+            /* decided after the silence began, by the hangover (800 ms)
+             * plus the energy average (30 ms), within the chunk */
+            CHECK(vad_end_decided(v) > vad_speech_end(v));
+            CHECKF(vad_end_decided(v) <= vad_speech_end(v) + (int64_t)(0.85 * SR),
+                   "decided %lld, end %lld", (long long)vad_end_decided(v), (long long)vad_speech_end(v));
+            CHECK(vad_end_decided(v) <= (int64_t)(i + k));
+        }
+    }
+    vad_free(v);
+    return ps;
+}
+
+static void test_chunking(void)
+{
+    size_t n = read_jfk();
+    if (n == 0) return;
+    memset(sig + n, 0, sizeof(float) * 3 * SR); /* the last end, too */
+    n += 3 * SR;
+    /* chunks shorter than any speech or pause, so no call holds two events */
+    static const size_t chunks[] = {1, 7, 333, 1600};
+    positions ref = run_positions(sig, n, VAD_FRAME);
+    CHECKF(ref.n >= 3, "%d positions", ref.n);
+    for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+        positions ps = run_positions(sig, n, chunks[c]);
+        CHECKF(ps.n == ref.n && !memcmp(ps.at, ref.at, sizeof(int64_t) * (size_t)ref.n),
+               "chunks of %zu: positions differ from frame by frame", chunks[c]);
+    }
+}
+
 int main(void)
 {
     test_silence_and_noise();
@@ -254,5 +305,6 @@ int main(void)
     test_loud_burst();
     test_level();
     test_jfk();
+    test_chunking();
     TEST_DONE();
 }

@@ -20,6 +20,10 @@
 #define READ_FRAMES 4800            /* native frames per ring read: 100 ms at 48 kHz */
 #define RING_POLL_MS 10             /* the file source's block, PortAudio's usual period */
 #define PREROLL (SR * 3 / 10)       /* 300 ms kept before speech: vad.h's unvoiced onsets */
+/* How late after a window boundary the decoder may come back and still end
+ * the window on the boundary (window_end): more than one ring read
+ * (READ_FRAMES, 100 ms) plus a capture burst of about as much. */
+#define LATE_SLACK (SR / 5)
 #define TS_STEP 0.02                /* seconds per timestamp token (openai) */
 #define MAX_PROMPT 224              /* openai: the last n_text_ctx/2 − 1 prompt tokens */
 
@@ -44,7 +48,9 @@ struct lc_pipeline {
     float *audio, *melbuf;
     int64_t audio_cap, buf_start, buf_end, mel_end;
     int64_t decoded_end;          /* end of the last window decoded (or skipped as silence) */
-    int64_t speech_last;          /* speech was active up to this sample */
+    int64_t seg_start;            /* start of the speech in progress (vad_speech_start) */
+    int64_t speech_last;          /* end of the last finished speech (vad_speech_end) */
+    int64_t close_at;             /* where the VAD decided that speech ended (pending close) */
     int in_speech, speech_end_pending, eof_in, stop, finished, paused, dec_exited;
     double vad_level;
     double dropped_ms;
@@ -165,10 +171,48 @@ static void buf_frames(lc_pipeline *p, int at_end)
 
 /* ---- mel worker ---------------------------------------------------------------- */
 
+/* Where the next window ends (a frame index), or -1 when none is due yet;
+ * *closed says whether it closes the speech (VAD end, end of input).
+ *
+ * Windows end on sample positions fixed by the audio alone: every step
+ * after the last decoded sample, and where the VAD decided that speech
+ * ended. A window is due once its end has mel frames. While the decoder
+ * keeps up it wakes for one boundary at a time, so the same audio gives the
+ * same windows, and the same finals, however it arrives: a file at any
+ * speed, a device with 10-ms periods or bursty ones (a capture xrun
+ * delivers 100 ms at once). Taking all the audio there is at wake-up, as
+ * before, made the windows depend on scheduling. The cost: at most one
+ * capture block of audio waits for the next window. When the decoder comes
+ * back more than LATE_SLACK after a boundary (a slow step), it takes all
+ * the audio there is, as a fixed grid would otherwise add that lateness to
+ * every later window's latency; the windows then depend on timing, as they
+ * must when the machine cannot keep up. */
+static int64_t window_end(const lc_pipeline *p, int *closed)
+{
+    const int64_t stepf = ((int64_t)p->o.step_ms * SR / 1000 + HOP - 1) / HOP;
+    const int64_t d0 = p->decoded_end / HOP, me = p->mel_end;
+    *closed = 1;
+    if (p->eof_in) return me;
+    int64_t c = INT64_MAX;
+    if (p->speech_end_pending) {
+        c = (p->close_at + HOP - 1) / HOP;
+        if (c < d0) c = d0; /* already decoded past it (a catch-up window): close now */
+    }
+    int64_t b = d0 + stepf < c ? d0 + stepf : c;
+    if (me < b) return -1;
+    if (me - b > LATE_SLACK / HOP) { /* late: to the close point, or all there is */
+        if (c <= me) return c;
+        *closed = 0;
+        return me;
+    }
+    *closed = b == c;
+    return b;
+}
+
 static int decode_due(const lc_pipeline *p)
 {
-    return p->speech_end_pending || p->eof_in ||
-           p->mel_end * HOP - p->decoded_end >= (int64_t)p->o.step_ms * SR / 1000;
+    int closed;
+    return window_end(p, &closed) >= 0;
 }
 
 static void mel_append(lc_pipeline *p, const float *x, size_t n, int at_end)
@@ -188,10 +232,11 @@ static void mel_append(lc_pipeline *p, const float *x, size_t n, int at_end)
     if (ev & LC_VAD_SPEECH_END) {
         int64_t end = vad_speech_end(p->vad);
         if (end > p->speech_last) p->speech_last = end;
+        p->close_at = vad_end_decided(p->vad);
         p->speech_end_pending = 1;
     }
+    if (ev & LC_VAD_SPEECH_START) p->seg_start = vad_speech_start(p->vad);
     p->in_speech = vad_is_speech(p->vad);
-    if (p->in_speech) p->speech_last = p->buf_end;
     p->vad_level = vad_level_db(p->vad);
     buf_frames(p, at_end);
     if (at_end) p->eof_in = 1;
@@ -405,13 +450,15 @@ static void *dec_main(void *arg)
             if (to > from) p->dropped_ms += (to - from) * 1000.0 / SR;
             buf_trim(p, to);
         }
-        int at_eof = p->eof_in, closed = p->speech_end_pending || at_eof;
-        p->speech_end_pending = 0;
+        int at_eof = p->eof_in, closed;
         const int64_t w_start = p->buf_start, f0 = w_start / HOP;
-        int64_t nf = p->mel_end - f0;
+        int64_t nf = window_end(p, &closed) - f0;
         if (nf > maxwin / HOP) { nf = maxwin / HOP; closed = 0; }
+        if (closed) p->speech_end_pending = 0;
         const int64_t w_end = (f0 + nf) * HOP;
-        const int speech = p->in_speech || p->speech_last > w_start;
+        /* speech in [w_start, w_end): the speech in progress began before
+         * its end, or the last one ended after its start */
+        const int speech = (p->in_speech && p->seg_start < w_end) || p->speech_last > w_start;
         if (!speech || nf <= 0) {
             /* silence: nothing to decode (no hallucinated text), keep a pre-roll */
             if (w_end > p->decoded_end) p->decoded_end = w_end;
@@ -570,7 +617,28 @@ void pipeline_stop(lc_pipeline *p)
     pthread_join(p->th_mel, NULL);
     pthread_join(p->th_dec, NULL);
     p->joined = 1;
-    flush_policy(p); /* pending text is committed, never lost */
+    /* What the user last saw is committed, never lost. The partial is the
+     * policy's tail plus the open segment (words with no end timestamp
+     * yet), which the policy does not hold, so flushing the policy alone
+     * would drop the open segment's words: commit the partial instead.
+     * (At end of input the last window is decoded closed, so there is no
+     * open segment; this is for a stop mid-speech: Ctrl-C, SIGTERM.) */
+    lc_final *f = malloc(sizeof *f);
+    if (f) {
+        pthread_mutex_lock(&p->smu);
+        *f = p->partial;
+        pthread_mutex_unlock(&p->smu);
+        if (f->n_words > 0 && f->text[0]) {
+            double cu = policy_committed_until(p->pol); /* finals never overlap */
+            if (f->t0 < cu) f->t0 = cu;
+            if (f->t1 < f->t0) f->t1 = f->t0;
+            emit_final(p, f);
+            while (policy_flush(p->pol, f) > 0) /* the tail is in it already */
+                ;
+        }
+        free(f);
+    }
+    flush_policy(p);
     pthread_mutex_lock(&p->mu);
     p->finished = 1;
     pthread_cond_broadcast(&p->cv_done);

@@ -8,8 +8,12 @@
  * worker reads the ring, resamples, runs the VAD and appends raw log10 mel
  * frames to a rolling buffer (≤ 30 s of window + a backlog bound); a frame
  * is computed once, when the 200 samples of look-ahead it needs are in. The
- * decode worker sleeps on a condition variable until step_ms of new audio
- * (or a speech end, or the end of the input) is there, copies the window's
+ * decode worker sleeps on a condition variable until the next window
+ * boundary has mel frames: step_ms after the last decoded sample, or where
+ * the VAD decided speech ended, or the end of the input. Boundaries are
+ * sample positions, so the same audio gives the same windows however it
+ * arrives, while the decoder keeps up (pipeline.c, window_end); a decoder
+ * late by more than 200 ms takes all there is. It copies the window's
  * frames under the buffer mutex, normalizes the copy (max−8 clamp over the
  * window, (x+4)/4), zero-pads it to 3000 frames, encodes, decodes (greedy
  * at T=0, timestamps on, prompt = recent committed text, max_tokens cap)
@@ -28,7 +32,8 @@
  * A window whose no_speech_prob > no_speech_threshold and avg_logprob <
  * logprob_threshold has no words. A window the VAD calls silence is never
  * decoded (no text on silence); a speech end decodes once more, flushes the
- * policy and trims the buffer.
+ * policy and trims the buffer. A stop (pipeline_stop: Ctrl-C, SIGTERM)
+ * commits the partial on screen, open segment included.
  *
  * A capture device that stops (unplugged, its server gone) is not the end
  * of the input: the mel worker waits for more audio while the owner

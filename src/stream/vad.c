@@ -35,7 +35,7 @@ struct lc_vad {
     double cur_min;             /* minimum of the sub-window being filled */
     int cur_frames;
     int speech, run_active, run_silent;
-    int64_t n_frames, n_speech_frames, start_sample, end_sample;
+    int64_t n_frames, n_speech_frames, start_sample, end_sample, end_decided;
 };
 
 static double vad_db(double mean_square)
@@ -117,6 +117,7 @@ static int vad_frame(lc_vad *v, const float *x)
                 (int64_t)(v->hangover_frames - 1 + VAD_AVG_FRAMES - 1) * VAD_FRAME;
             if (v->end_sample < v->start_sample)
                 v->end_sample = v->start_sample;
+            v->end_decided = frame_start + VAD_FRAME;
             ev |= LC_VAD_SPEECH_END;
         }
     }
@@ -167,6 +168,7 @@ double vad_level_db(const lc_vad *v) { return v->level_db; }
 double vad_floor_db(const lc_vad *v) { return v->floor_db; }
 int64_t vad_speech_start(const lc_vad *v) { return v->start_sample; }
 int64_t vad_speech_end(const lc_vad *v) { return v->end_sample; }
+int64_t vad_end_decided(const lc_vad *v) { return v->end_decided; }
 
 double vad_speech_ratio(const lc_vad *v)
 {
@@ -181,7 +183,7 @@ void vad_reset(lc_vad *v)
     v->thr_db = thr;
     v->hangover_frames = hang;
     v->level_db = v->floor_db = VAD_SILENCE_DB;
-    v->start_sample = v->end_sample = -1;
+    v->start_sample = v->end_sample = v->end_decided = -1;
 }
 
 void vad_free(lc_vad *v)

@@ -92,6 +92,11 @@ double vad_floor_db(const lc_vad *v);
  * hangover); -1 if none yet. */
 int64_t vad_speech_start(const lc_vad *v);
 int64_t vad_speech_end(const lc_vad *v);
+/* Sample index just past the frame in which the last speech end was
+ * decided (the end of its hangover), -1 if none yet. A function of the
+ * samples alone, however they were chunked: the live pipeline closes its
+ * window there so that the same audio gives the same windows. */
+int64_t vad_end_decided(const lc_vad *v);
 /* Fraction of processed frames that were in speech (0 before any). */
 double vad_speech_ratio(const lc_vad *v);
 
