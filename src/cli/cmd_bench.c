@@ -95,14 +95,20 @@ static int bench_model(const lc_config *cfg, const char *path, lc_backend *b, do
     double t0 = now_ms();
     if (whisper_decode(st, NP, tk, sq, ps, 1, &out, e)) goto done;
     row->prompt_ms_per_token = (now_ms() - t0) / NP;
-    /* the mean over 64 steps at growing positions, as a live window decodes */
-    for (int i = 0; i < ND; i++) {
-        int t1 = (i * 104729) % m->sp.eot, q = 0, p = NP + i, o = 0;
-        double a = now_ms();
-        if (whisper_decode(st, 1, &t1, &q, &p, 1, &o, e)) goto done;
-        row->decode_ms_per_token += now_ms() - a;
+    /* the mean over 64 steps at growing positions, as a live window
+     * decodes; the best of 3 such passes, as the encoder takes the best of
+     * its reps (these machines are noisy: one pass can be 1.5x another) */
+    row->decode_ms_per_token = INFINITY;
+    for (int pass = 0; pass < 3; pass++) {
+        double sum = 0;
+        for (int i = 0; i < ND; i++) {
+            int t1 = (i * 104729) % m->sp.eot, q = 0, p = NP + i, o = 0;
+            double a = now_ms();
+            if (whisper_decode(st, 1, &t1, &q, &p, 1, &o, e)) goto done;
+            sum += now_ms() - a;
+        }
+        if (sum / ND < row->decode_ms_per_token) row->decode_ms_per_token = sum / ND;
     }
-    row->decode_ms_per_token /= ND;
     double bytes = (double)model_decoder_weight_bytes(m);
     row->decode_vs_bandwidth = bytes / (row->decode_ms_per_token * 1e-3) / (gbps * 1e9);
     rc = 0;

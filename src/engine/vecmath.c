@@ -193,6 +193,84 @@ AVX2 static void gemv_f16_avx2(const uint16_t *W, int cols, int r0, int r1, cons
 
 #define AVX512 __attribute__((target("avx512f,fma,f16c")))
 
+/* exp16/erf16: exp8/erf8 on 16 lanes, the same operations lane by lane
+ * (so the same results); the element-wise passes of the encoder's softmax
+ * and GELU ran at half width before. */
+AVX512 static inline __m512 exp16(__m512 x)
+{
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3365447504f)), _mm512_set1_ps(88.3762626647949f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+AVX512 static float max_avx512(const float *x, int n)
+{
+    int i = 0;
+    float m = -INFINITY;
+    if (n >= 16) {
+        __m512 v = _mm512_loadu_ps(x);
+        for (i = 16; i + 16 <= n; i += 16) v = _mm512_max_ps(v, _mm512_loadu_ps(x + i));
+        m = _mm512_reduce_max_ps(v);
+    }
+    for (; i < n; i++) m = x[i] > m ? x[i] : m;
+    return m;
+}
+
+AVX512 static double exp_sum_avx512(float *x, int n, float mx)
+{
+    __m512 s = _mm512_setzero_ps(), vm = _mm512_set1_ps(mx);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), vm));
+        _mm512_storeu_ps(x + i, e);
+        s = _mm512_add_ps(s, e);
+    }
+    float t[16];
+    _mm512_storeu_ps(t, s);
+    double sum = 0;
+    for (int k = 0; k < 16; k++) sum += t[k];
+    _mm256_zeroupper(); /* expf below: see gelu_avx2 */
+    for (; i < n; i++) { x[i] = expf(x[i] - mx); sum += x[i]; }
+    return sum;
+}
+
+AVX512 static void gelu_avx512(float *x, size_t n)
+{
+    size_t i = 0;
+    const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f), rs2 = _mm512_set1_ps((float)M_SQRT1_2);
+    const __m512 a1 = _mm512_set1_ps(0.3275911f);
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i), z = _mm512_mul_ps(v, rs2);
+        /* erf(z), as erf8 */
+        const __m512 az = _mm512_abs_ps(z);
+        __m512 t = _mm512_div_ps(one, _mm512_fmadd_ps(a1, az, one));
+        __m512 p = _mm512_set1_ps(1.061405429f);
+        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.453152027f));
+        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.421413741f));
+        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.284496736f));
+        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.254829592f));
+        p = _mm512_mul_ps(p, t);
+        __m512 e = exp16(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_mul_ps(az, az)));
+        __m512 y = _mm512_fnmadd_ps(p, e, one);
+        __m512 erf = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(y),
+            _mm512_and_si512(_mm512_castps_si512(z), _mm512_set1_epi32((int)0x80000000u))));
+        _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_mul_ps(half, v), _mm512_add_ps(one, erf)));
+    }
+    _mm256_zeroupper(); /* see gelu_avx2 */
+    gelu_scalar(x + i, n - i);
+}
+
 AVX512 static void gemv_f16_avx512(const uint16_t *W, int cols, int r0, int r1, const float *x, const float *b, float *y)
 {
     int r = r0;
@@ -420,7 +498,7 @@ static const vm_ops *ops(void)
 {
     static const vm_ops scalar = { "scalar", max_scalar, exp_sum_scalar, gelu_scalar, gemv_f16_scalar, gemv_i8_scalar, xscores_scalar, xaccum_scalar, bmax_scalar, bsel_scalar };
     static const vm_ops avx2 = { "avx2", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx2, gemv_i8_avx2, xscores_scalar, xaccum_scalar, bmax_scalar, bsel_scalar };
-    static const vm_ops avx512 = { "avx512", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx512, gemv_i8_avx512, xscores_avx512, xaccum_avx512, bmax_avx512, bsel_avx512 };
+    static const vm_ops avx512 = { "avx512", max_avx512, exp_sum_avx512, gelu_avx512, gemv_f16_avx512, gemv_i8_avx512, xscores_avx512, xaccum_avx512, bmax_avx512, bsel_avx512 };
     static const vm_ops *chosen;
     if (!chosen) { /* benign race: every thread picks the same table */
         __builtin_cpu_init();
