@@ -185,8 +185,10 @@ static void buf_frames(lc_pipeline *p, int at_end)
  * capture block of audio waits for the next window. When the decoder comes
  * back more than LATE_SLACK after a boundary (a slow step), it takes all
  * the audio there is, as a fixed grid would otherwise add that lateness to
- * every later window's latency; the windows then depend on timing, as they
- * must when the machine cannot keep up. */
+ * every later window's latency, and closes it if speech ended in it (one
+ * decode, not one to the close point and one after it: a machine that
+ * cannot keep up must not be given more windows). The windows then depend
+ * on timing, as they must when the machine cannot keep up. */
 static int64_t window_end(const lc_pipeline *p, int *closed)
 {
     const int64_t stepf = ((int64_t)p->o.step_ms * SR / 1000 + HOP - 1) / HOP;
@@ -200,9 +202,8 @@ static int64_t window_end(const lc_pipeline *p, int *closed)
     }
     int64_t b = d0 + stepf < c ? d0 + stepf : c;
     if (me < b) return -1;
-    if (me - b > LATE_SLACK / HOP) { /* late: to the close point, or all there is */
-        if (c <= me) return c;
-        *closed = 0;
+    if (me - b > LATE_SLACK / HOP) { /* late: all there is, closed if speech ended in it */
+        *closed = c <= me;
         return me;
     }
     *closed = b == c;
