@@ -4,7 +4,7 @@
 # dropped_ms is 0 at speed 1, the --save SRT and the headless lines equal
 # the finals, start/end are there, exit 0; SIGINT mid-run leaves a complete
 # SRT; silence gives no text; the same audio gives the same finals at
-# speed 1 and 4; a stop mid-speech commits the partial on screen;
+# speed 1 and 2; a stop mid-speech commits the partial on screen;
 # device/model errors are one line, exit 1.
 set -u
 : "${LIVECAP:=build/livecap}" "${FIXTURES:=../shared/fixtures}"
@@ -110,21 +110,22 @@ python3 "$tmp/check.py" "$tmp/c.jsonl" silence || fail "silence run"
 # 4. The same audio gives the same windows, so the same finals, at any
 # pace: windows end on sample positions (every step, and where the VAD
 # decided speech ended), not wherever the audio had got to when the decoder
-# woke. Holds while the decoder keeps up, so a 64-wide 2-layer model (a few
-# ms a window) at speed 1 and speed 4.
+# woke. Holds while the decoder is never a whole step behind, so a 64-wide
+# 2-layer model (a few ms a window) at speed 1 and speed 2 (a step is then
+# 375 ms of wall time: margin for a loaded CI machine).
 micro=$tmp/micro.bin
 "$LIVECAP" genmodel --shape tiny.en --state 64 --heads 2 --layers 2 "$micro" >/dev/null 2>&1 || fail "genmodel micro"
 mopts="-m $micro -t 2 --max-tokens 16"
-for sp in 1 4; do
+for sp in 1 2; do
     "$LIVECAP" live --input "$tmp/jfk_sil.wav" --speed $sp --headless --jsonl "$tmp/m$sp.jsonl" $mopts \
         >/dev/null 2>"$tmp/m.err" || { cat "$tmp/m.err"; fail "micro speed $sp"; }
 done
-python3 - "$tmp/m1.jsonl" "$tmp/m4.jsonl" <<'PY' || fail "speed 1 and speed 4 finals differ"
+python3 - "$tmp/m1.jsonl" "$tmp/m2.jsonl" <<'PY' || fail "speed 1 and speed 2 finals differ"
 import json, sys
 fin = [[(e["t0"], e["t1"], e["text"]) for e in map(json.loads, open(p)) if e["type"] == "final"] for p in sys.argv[1:]]
 assert fin[0], "no finals"
 assert fin[0] == fin[1], fin
-print("ok: same", len(fin[0]), "finals at speed 1 and 4")
+print("ok: same", len(fin[0]), "finals at speed 1 and 2")
 PY
 
 # 5. Stopped mid-speech, the words on screen are committed: the last

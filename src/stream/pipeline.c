@@ -20,10 +20,6 @@
 #define READ_FRAMES 4800            /* native frames per ring read: 100 ms at 48 kHz */
 #define RING_POLL_MS 10             /* the file source's block, PortAudio's usual period */
 #define PREROLL (SR * 3 / 10)       /* 300 ms kept before speech: vad.h's unvoiced onsets */
-/* How late after a window boundary the decoder may come back and still end
- * the window on the boundary (window_end): more than one ring read
- * (READ_FRAMES, 100 ms) plus a capture burst of about as much. */
-#define LATE_SLACK (SR / 5)
 #define TS_STEP 0.02                /* seconds per timestamp token (openai) */
 #define MAX_PROMPT 224              /* openai: the last n_text_ctx/2 − 1 prompt tokens */
 
@@ -182,11 +178,13 @@ static void buf_frames(lc_pipeline *p, int at_end)
  * speed, a device with 10-ms periods or bursty ones (a capture xrun
  * delivers 100 ms at once). Taking all the audio there is at wake-up, as
  * before, made the windows depend on scheduling. The cost: at most one
- * capture block of audio waits for the next window. When the decoder comes
- * back more than LATE_SLACK after a boundary (a slow step), it takes all
- * the audio there is, as a fixed grid would otherwise add that lateness to
- * every later window's latency, and closes it if speech ended in it (one
- * decode, not one to the close point and one after it: a machine that
+ * capture block of audio waits for the next window. A decoder that comes
+ * back late, but by less than a step, still ends its window on the
+ * boundary (a step can take longer than usual on a loaded machine: 200 ms
+ * of slack was not enough on CI at 4x speed); the lateness then adds to
+ * that window's latency. Later than a whole step, it is not keeping up: it
+ * takes all the audio there is and closes the window if speech ended in it
+ * (one decode, not one to the close point and one after it: a machine that
  * cannot keep up must not be given more windows). The windows then depend
  * on timing, as they must when the machine cannot keep up. */
 static int64_t window_end(const lc_pipeline *p, int *closed)
@@ -202,7 +200,7 @@ static int64_t window_end(const lc_pipeline *p, int *closed)
     }
     int64_t b = d0 + stepf < c ? d0 + stepf : c;
     if (me < b) return -1;
-    if (me - b > LATE_SLACK / HOP) { /* late: all there is, closed if speech ended in it */
+    if (me - b > stepf) { /* behind: all there is, closed if speech ended in it */
         *closed = c <= me;
         return me;
     }

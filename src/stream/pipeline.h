@@ -13,7 +13,7 @@
  * the VAD decided speech ended, or the end of the input. Boundaries are
  * sample positions, so the same audio gives the same windows however it
  * arrives, while the decoder keeps up (pipeline.c, window_end); a decoder
- * late by more than 200 ms takes all there is. It copies the window's
+ * a whole step behind takes all there is. It copies the window's
  * frames under the buffer mutex, normalizes the copy (max−8 clamp over the
  * window, (x+4)/4), zero-pads it to 3000 frames, encodes, decodes (greedy
  * at T=0, timestamps on, prompt = recent committed text, max_tokens cap)
