@@ -39,6 +39,28 @@ same = sum(a == b for a, b in zip(r, g)); print("f16: %d/%d" % (same, max(len(r)
 assert same >= 0.95 * max(len(r), len(g))
 PY
 
+# 3b. The CPU's bf16x3 AMX GEMMs (the default for f16 files on CPUs with
+#     AMX) on an f32 file: >= 95% of the reference tokens; without AMX,
+#     asking for them is refused in one line naming the option.
+if "$LIVECAP" transcribe -m "$F/micro-en/model-f32.bin" --cpu-gemm amx-bf16x3 --no-fallback -o json "$F/jfk.wav" >"$T/amx.json" 2>"$T/err"; then
+    python3 - "$F/micro-en/transcribe.json" "$T/amx.json" <<'PY' && ok "--cpu-gemm amx-bf16x3 >= 95% tokens" || bad "amx agreement"
+import json, sys
+r = [t for s in json.load(open(sys.argv[1]))["segments"] for t in s["tokens"]]
+g = [t for s in json.load(open(sys.argv[2]))["segments"] for t in s["tokens"]]
+same = sum(a == b for a, b in zip(r, g)); print("amx-bf16x3: %d/%d" % (same, max(len(r), len(g))))
+assert same >= 0.95 * max(len(r), len(g))
+PY
+else
+    rc=$?
+    [ $rc -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q -- "--cpu-gemm amx-bf16x3" "$T/err" \
+        && ok "no AMX here: --cpu-gemm amx-bf16x3 refused ($(cat "$T/err"))" || bad "--cpu-gemm amx-bf16x3: exit $rc $(cat "$T/err")"
+fi
+
+LIVECAP_NO_AMX=1 "$LIVECAP" transcribe -m "$F/micro-en/model-f16.bin" --cpu-gemm amx-bf16x3 -o json "$F/jfk.wav" >/dev/null 2>"$T/err"
+rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q -- "--cpu-gemm amx-bf16x3: this CPU" "$T/err" \
+    && ok "without AMX, --cpu-gemm amx-bf16x3 is refused in one line" || bad "no-AMX refusal: exit $rc $(cat "$T/err")"
+
 # 4. SRT and VTT parse back, cue times equal the JSON segments.
 for fmt in srt vtt; do
     "$LIVECAP" transcribe -m "$F/micro-v3/model-f32.bin" -l en --no-fallback -o $fmt --output-file "$T/out.$fmt" "$F/jfk.wav" \

@@ -48,7 +48,7 @@ static void check_gemm(lc_backend *b, int split, int M, int K, int N, int lda, i
     float *A = rnd((size_t)M * lda, 1.0f), *W = rnd((size_t)N * K, 0.1f), *bias = rnd(N, 1.0f);
     float *C = calloc((size_t)M * ldc, sizeof *C), *Cc = calloc((size_t)M * ldc, sizeof *C);
     float *R = malloc(sizeof(float) * M * N);
-    lc_mat m = {W, N, K, NULL};
+    lc_mat m = {W, N, K, NULL, NULL};
     lc_err e;
     CHECK(backend_prepare(b, &m, &e) == 0);
     CHECK(m.dev != NULL);
@@ -153,7 +153,7 @@ static void test_emu_ops(const char *prec)
     b = mk("cpu", NULL);
     if (!b) return;
     float *A = rnd(64 * 64, 1), *W = rnd(64 * 64, 1), *C = malloc(sizeof(float) * 64 * 64);
-    lc_mat m = {W, 64, 64, NULL};
+    lc_mat m = {W, 64, 64, NULL, NULL};
     lc_err e;
     CHECK(backend_prepare(b, &m, &e) == 0 && m.dev == NULL);
     CHECK(backend_gemm(b, 64, A, 64, &m, NULL, C, 64, &e) == 0);
@@ -170,7 +170,7 @@ static void job_init(job *j)
 {
     j->A = rnd(1500 * 64, 1); j->W = rnd(64 * 64, 0.1f); j->bias = rnd(64, 1);
     j->C = malloc(sizeof(float) * 1500 * 64); j->Cc = malloc(sizeof(float) * 1500 * 64);
-    j->m = (lc_mat){j->W, 64, 64, NULL};
+    j->m = (lc_mat){j->W, 64, 64, NULL, NULL};
 }
 static void job_free(job *j) { free(j->A); free(j->W); free(j->bias); free(j->C); free(j->Cc); }
 static int job_run(lc_backend *b, job *j)  /* 1 = equals CPU bit for bit */
@@ -355,7 +355,7 @@ static void time_micro_encoder(void)
     lc_mat m[14];
     lc_err e;
     for (int i = 0; i < n; i++) {
-        m[i] = (lc_mat){rnd((size_t)sh[i].N * sh[i].K, 0.1f), sh[i].N, sh[i].K, NULL};
+        m[i] = (lc_mat){rnd((size_t)sh[i].N * sh[i].K, 0.1f), sh[i].N, sh[i].K, NULL, NULL};
         backend_prepare(b, &m[i], &e);
     }
     struct timespec t0, t1;

@@ -54,7 +54,7 @@ static int bench_model(const lc_config *cfg, const char *path, lc_backend *b, do
     float *pcm = NULL, *frames = NULL;
     snprintf(row->path, sizeof row->path, "%s", path);
     row->type = m->type;
-    if (whisper_prepare(m, b, e) || !(tok = tokenizer_create(m, e)) || !(d = decoder_create(m, tok, b, 1, e)) ||
+    if (cmd_cpu_gemm(cfg, m, b, e) || whisper_prepare(m, b, e) || !(tok = tokenizer_create(m, e)) || !(d = decoder_create(m, tok, b, 1, e)) ||
         !(mel = mel_create(m->mel_filters, m->hp.n_mels, b, e)))
         goto done;
     const int n_mels = m->hp.n_mels;

@@ -138,7 +138,7 @@ int cmd_live(lc_config *cfg)
         goto done;
     }
     if (cmd_resolve_language(cfg, m, &lang)) goto done;
-    if (whisper_prepare(m, b, &e) || !(tok = tokenizer_create(m, &e))) { fprintf(stderr, "livecap: %s\n", e.msg); goto done; }
+    if (cmd_cpu_gemm(cfg, m, b, &e) || whisper_prepare(m, b, &e) || !(tok = tokenizer_create(m, &e))) { fprintf(stderr, "livecap: %s\n", e.msg); goto done; }
     if (!(ev = events_open(!use_tui, cfg->jsonl, cfg->save, &e))) { fprintf(stderr, "livecap: %s\n", e.msg); goto done; }
 
     lc_pipeline_opts o = {

@@ -84,6 +84,11 @@ int cmd_compact(const lc_config *cfg, lc_model *m, lc_err *e)
     return 0;
 }
 
+int cmd_cpu_gemm(const lc_config *cfg, const lc_model *m, lc_backend *b, lc_err *e)
+{
+    return backend_cpu_gemm(b, cfg->cpu_gemm, cfg->precise || !model_prefers_compact(m), e);
+}
+
 int cmd_resolve_language(const lc_config *cfg, const lc_model *m, int *lang)
 {
     if (!m->multilingual) { *lang = 0; return 0; }
@@ -132,7 +137,7 @@ int cmd_transcribe(lc_config *cfg)
     FILE *out = stdout;
     int group = cfg->beam > cfg->best_of ? cfg->beam : cfg->best_of;
     if (cmd_resolve_language(cfg, m, &lang)) goto done;
-    if (whisper_prepare(m, b, &e) || !(tok = tokenizer_create(m, &e)) ||
+    if (cmd_cpu_gemm(cfg, m, b, &e) || whisper_prepare(m, b, &e) || !(tok = tokenizer_create(m, &e)) ||
         !(d = decoder_create(m, tok, b, group, &e)) || !(mel = mel_create(m->mel_filters, m->hp.n_mels, b, &e))) {
         fprintf(stderr, "livecap: %s\n", e.msg);
         goto done;

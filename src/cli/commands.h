@@ -19,5 +19,9 @@ int cmd_resolve_language(const lc_config *cfg, const struct lc_model *m, int *la
 
 /* Compacts the decoder weights as cfg asks (--precise, decoder_weights). */
 int cmd_compact(const lc_config *cfg, struct lc_model *m, lc_err *e);
+/* --cpu-gemm for this model on b (before whisper_prepare): auto keeps
+ * sgemm for f32 files and --precise, as cmd_compact keeps their f32 */
+struct lc_backend;
+int cmd_cpu_gemm(const lc_config *cfg, const struct lc_model *m, struct lc_backend *b, lc_err *e);
 
 #endif

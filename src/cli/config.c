@@ -96,6 +96,10 @@ static const cfg_row table[] = {
     ENUM("backend", "npu_precision", npu_precision, "bf16x3|bf16", "bf16x3", "npu-precision", 0,
          "NPU GEMM arithmetic: bf16x3 (hi/lo split, 3x the NPU work, transcripts as on the CPU) "
          "or bf16 (fastest; a few tokens may differ from the CPU)"),
+    ENUM("backend", "cpu_gemm", cpu_gemm, "auto|sgemm|amx-bf16x3", "auto", "cpu-gemm", 0,
+         "the CPU's encoder GEMMs: sgemm (OpenBLAS, f32) or amx-bf16x3 (Intel AMX tiles, "
+         "hi/lo bf16 split, ~2^-16 relative: about twice as fast); auto = AMX where the CPU has "
+         "it, except for f32 model files and --precise"),
 
     STR("decode", "language", language, check_language, "auto", "language", 'l', "CODE|auto",
         "spoken language; auto detects it (multilingual models); English-only models always use en"),

@@ -25,6 +25,7 @@ typedef struct lc_config {
     char model[LC_PATH_MAX];       /* -m; "" = search default locations */
     char backend[16];              /* auto|cpu|npu|npu-emu */
     char npu_precision[8];         /* bf16x3|bf16: the NPU GEMMs' arithmetic (bf16.h) */
+    char cpu_gemm[16];             /* auto|sgemm|amx-bf16x3: the CPU's weight GEMMs (amx.h) */
     int  threads;                  /* -t; 0 = number of cores */
     int  precise;                  /* --precise: keep every weight f32 */
     char decoder_weights[8];       /* auto|f32|f16|int8: what the decoder reads per token */

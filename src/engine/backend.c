@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "engine/backend.h"
+#include "engine/amx.h"
 #include "engine/bf16.h"
 #include "engine/npu_discover.h"
 
@@ -101,10 +102,27 @@ static void device_failed(lc_backend *b, const char *msg)
     }
 }
 
+int backend_cpu_gemm(lc_backend *b, const char *mode, int exact, lc_err *e)
+{
+    if (!mode || !*mode || !strcmp(mode, "auto")) {
+        device_cpu_set_amx(b->cpu, !exact && amx_usable());
+        return 0;
+    }
+    if (!strcmp(mode, "sgemm")) return device_cpu_set_amx(b->cpu, 0);
+    if (!strcmp(mode, "amx-bf16x3")) {
+        if (device_cpu_set_amx(b->cpu, 1))
+            return lc_fail(e, "--cpu-gemm amx-bf16x3: this CPU (or kernel) has no AMX-BF16 (use auto or sgemm)");
+        return 0;
+    }
+    return lc_fail(e, "--cpu-gemm: unknown value '%s' (want auto, sgemm or amx-bf16x3)", mode);
+}
+
+const char *backend_cpu_gemm_name(const lc_backend *b) { return device_cpu_amx(b->cpu) ? "AMX bf16x3" : "sgemm"; }
+
 int backend_prepare(lc_backend *b, lc_mat *m, lc_err *e)
 {
-    (void)e;
     m->dev = NULL;
+    m->cpu = NULL;
     if (b->accel && b->accel->prepare && !atomic_load(&b->accel_off)) {
         lc_err de;
         if (b->accel->prepare(b->accel->ctx, m, &de)) {
@@ -114,13 +132,18 @@ int backend_prepare(lc_backend *b, lc_mat *m, lc_err *e)
             b->consecutive_fails = 0;
         }
     }
+    /* the CPU's own copy only where it does the work (a device's fallback
+     * runs sgemm on the f32 weights) */
+    if (!m->dev && b->cpu->prepare && b->cpu->prepare(b->cpu->ctx, m, e)) return -1;
     return 0;
 }
 
 void backend_release(lc_backend *b, lc_mat *m)
 {
     if (b->accel && b->accel->release && m->dev) b->accel->release(b->accel->ctx, m);
+    if (b->cpu->release && m->cpu) b->cpu->release(b->cpu->ctx, m);
     m->dev = NULL;
+    m->cpu = NULL;
 }
 
 /* Runs on the device with accounting; 0 on success, else the device error

@@ -34,12 +34,14 @@
 enum lc_op { LC_OP_GEMM, LC_OP_MEL_POWER, LC_OP_COUNT };
 
 /* A weight matrix [rows=N, cols=K] as the model holds it (f32, row-major).
- * `dev` is a slot a device may fill in lc_device.prepare() with its own copy
- * (e.g. bf16 tiles); it is freed by lc_device.release(). */
+ * `dev` is a slot the accelerator may fill in lc_device.prepare() with its
+ * own copy (e.g. bf16 tiles), `cpu` the same for the CPU device (AMX tiles,
+ * amx.h); each is freed by its device's release(). */
 typedef struct lc_mat {
     const float *w;
     int rows, cols;
     void *dev;
+    void *cpu;
 } lc_mat;
 
 /* One device: a table of function pointers and its private context. */
@@ -49,7 +51,7 @@ typedef struct lc_device {
     int is_npu;         /* counts toward util.npu */
     void *ctx;
     /* Optional: convert/upload a weight once at model bind time. */
-    int (*prepare)(void *ctx, lc_mat *m, lc_err *e);
+    int (*prepare)(void *ctx, lc_mat *m, lc_err *e); /* fills m->dev (m->cpu: CPU device) */
     void (*release)(void *ctx, lc_mat *m);
     int (*gemm)(void *ctx, int M, const float *A, int lda, const lc_mat *W,
                 const float *bias, float *C, int ldc, lc_err *e);
@@ -98,9 +100,21 @@ lc_backend *backend_create(const char *which, int threads, const char *npu_preci
                            char *why, size_t whylen, lc_err *e);
 void backend_destroy(lc_backend *b);
 
-/* Hands a weight to the accelerator once (bf16 copy in its own buffer).
- * A device failure here is not an error: it is counted and recorded, and
- * that weight's GEMMs run on the CPU. Returns -1 only on a CPU-side error. */
+/* The CPU device's weight GEMMs: OpenBLAS sgemm (f32), or bf16x3 on AMX
+ * tiles (amx.h: ~2^-16 relative, the NPU's default arithmetic), for CPUs
+ * that have AMX. `mode`: "sgemm", "amx-bf16x3", or "auto" = AMX when the
+ * CPU has it and `exact` is 0 (the caller passes 1 for f32 model files and
+ * --precise, whose weights are meant to be multiplied in f32). Call before
+ * backend_prepare. -1 + e: unknown mode, or AMX asked for and absent. */
+int backend_cpu_gemm(lc_backend *b, const char *mode, int exact, lc_err *e);
+/* "sgemm" or "AMX bf16x3": what the CPU device's GEMMs use (any thread). */
+const char *backend_cpu_gemm_name(const lc_backend *b);
+
+/* Hands a weight to the accelerator once (bf16 copy in its own buffer), or
+ * when there is none (or it declines) to the CPU device (AMX tiles in
+ * bf16x3 mode). A device failure here is not an error: it is counted and
+ * recorded, and that weight's GEMMs run on the CPU. Returns -1 only on a
+ * CPU-side error. */
 int  backend_prepare(lc_backend *b, lc_mat *m, lc_err *e);
 void backend_release(lc_backend *b, lc_mat *m);
 
@@ -115,6 +129,9 @@ const char *backend_where(const lc_backend *b, enum lc_op op);
 
 /* Device constructors. The CPU one never fails. */
 lc_device *device_cpu_create(int threads);
+/* backend_cpu.c: the CPU device's GEMM mode (backend_cpu_gemm resolves "auto") */
+int device_cpu_set_amx(lc_device *cpu, int on);   /* -1 if on and no AMX */
+int device_cpu_amx(const lc_device *cpu);
 /* npu.c: real XRT device via the dlopen'ed shim; NULL + why if unavailable. */
 lc_device *device_npu_create(int split, char *why, size_t whylen);
 /* npu_emu.c: emulated NPU (C references of the kernels' exact arithmetic).

@@ -1,11 +1,14 @@
-/* backend_cpu.c: the CPU device of the ops table: OpenBLAS sgemm and an
- * FFTW3 real FFT. The only file of the backend that knows OpenBLAS/FFTW. */
+/* backend_cpu.c: the CPU device of the ops table: OpenBLAS sgemm (or
+ * bf16x3 on AMX tiles, amx.h) and an FFTW3 real FFT. The only file of the
+ * backend that knows OpenBLAS/FFTW. */
 #include <cblas.h>
 #include <fftw3.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/amx.h"
 #include "engine/backend.h"
 #include "engine/blas.h"
 #include "engine/pool.h"
@@ -19,6 +22,7 @@ typedef struct cpu_ctx {
     float *in;                /* [MEL_BATCH, N_FFT] */
     fftwf_complex *out;       /* [MEL_BATCH, N_BINS] */
     float *power;             /* [MEL_BATCH, N_BINS] */
+    int amx;                  /* weight GEMMs in bf16x3 on AMX (prepare packs them) */
 } cpu_ctx;
 
 /* FFTW's planner is not thread-safe; plans are made under this lock. */
@@ -32,17 +36,22 @@ typedef struct gemm_job {
     const float *bias;
     float *C;
     int ldc;
+    atomic_int failed;        /* AMX scratch could not grow and no f32 copy */
 } gemm_job;
 
 /* One pool thread's block of rows: OpenBLAS is single-threaded in here. */
 static void gemm_rows(void *ctx, int ith, int nth)
 {
-    const gemm_job *j = ctx;
+    gemm_job *j = ctx;
     const int N = j->W->rows, K = j->W->cols;
     int lo, hi;
     pool_range(j->M, ith, nth, &lo, &hi);
     if (hi <= lo) return;
     float *C = j->C + (size_t)lo * j->ldc;
+    if (j->W->cpu) {
+        if (amx_gemm(j->W->cpu, hi - lo, j->A + (size_t)lo * j->lda, j->lda, j->bias, C, j->ldc) == 0) return;
+        if (!j->W->w) { atomic_store(&j->failed, 1); return; } /* released (whisper_prepare) */
+    }
     if (j->bias)
         for (int i = lo; i < hi; i++) memcpy(j->C + (size_t)i * j->ldc, j->bias, (size_t)N * sizeof(float));
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, hi - lo, N, K, 1.0f, j->A + (size_t)lo * j->lda, j->lda,
@@ -52,12 +61,38 @@ static void gemm_rows(void *ctx, int ith, int nth)
 static int cpu_gemm(void *ctx, int M, const float *A, int lda, const lc_mat *W,
                     const float *bias, float *C, int ldc, lc_err *e)
 {
-    (void)ctx; (void)e;
-    gemm_job j = { M, A, lda, W, bias, C, ldc };
+    (void)ctx;
+    gemm_job j = { M, A, lda, W, bias, C, ldc, 0 };
     /* small M (decoder rows) is not worth a fork-join */
     pool_run(M >= 64 ? blas_pool() : NULL, gemm_rows, &j);
+    return atomic_load(&j.failed) ? lc_fail(e, "out of memory for the AMX GEMM's scratch (%d rows)", M) : 0;
+}
+
+static int cpu_prepare(void *vctx, lc_mat *m, lc_err *e)
+{
+    const cpu_ctx *c = vctx;
+    if (!c->amx || !m->w) return 0;
+    if (!(m->cpu = amx_pack(m->w, m->rows, m->cols)))
+        return lc_fail(e, "out of memory for the AMX copy of a %d x %d weight", m->rows, m->cols);
     return 0;
 }
+
+static void cpu_release(void *vctx, lc_mat *m)
+{
+    (void)vctx;
+    amx_free(m->cpu);
+    m->cpu = NULL;
+}
+
+int device_cpu_set_amx(lc_device *d, int on)
+{
+    cpu_ctx *c = d->ctx;
+    if (on && !amx_usable()) return -1;
+    c->amx = on;
+    return 0;
+}
+
+int device_cpu_amx(const lc_device *d) { return ((const cpu_ctx *)d->ctx)->amx; }
 
 static int cpu_mel_power(void *vctx, int n, const float *frames, int n_mels,
                          const float *filters, float *out, lc_err *e)
@@ -116,6 +151,8 @@ lc_device *device_cpu_create(int threads)
     d->name = "cpu";
     d->label = "CPU";
     d->ctx = c;
+    d->prepare = cpu_prepare;
+    d->release = cpu_release;
     d->gemm = cpu_gemm;
     d->mel_power = cpu_mel_power;
     d->destroy = cpu_destroy;

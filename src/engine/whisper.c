@@ -198,9 +198,12 @@ lc_state *state_create(const lc_model *m, lc_backend *b, int n_seq, lc_err *e)
     ALLOC(st->mlp, A * 4 * s);
     ALLOC(st->scores, A * A);
     ALLOC(st->enc_out, A * s);
-    ALLOC(st->cross_k, L * A * ts); ALLOC(st->cross_v, L * A * ts);
-    if (m->compact) {
-        /* the decoder reads cross K/V once per token: half the bytes in f16 */
+    if (!m->compact) {
+        ALLOC(st->cross_k, L * A * ts); ALLOC(st->cross_v, L * A * ts);
+    } else {
+        /* the decoder reads cross K/V once per token: half the bytes in f16,
+         * and no f32 copy (18 MB for tiny): the encoder stages a layer at a
+         * time, prompts widen a layer at a time (whisper_decode) */
         if (!(st->cross_k16 = malloc(sizeof(uint16_t) * L * A * ts)) ||
             !(st->cross_v16 = malloc(sizeof(uint16_t) * L * A * ts)))
             goto oom;
@@ -265,7 +268,12 @@ void state_free(lc_state *st)
 int whisper_prepare(lc_model *m, lc_backend *b, lc_err *e)
 {
     int rc = 0;
-#define PREP(mat) if (!rc && backend_prepare(b, (mat), e)) rc = -1
+    /* a weight the CPU device packed (AMX tiles, amx.h) is read from that
+     * copy only, so its f32 pages go (tiny's peak RSS stays under 300 MB) */
+#define PREP(mat) do {                                                  \
+        if (!rc && backend_prepare(b, (mat), e)) rc = -1;               \
+        else if ((mat)->cpu) model_release_f32(mat);                    \
+    } while (0)
     FOR_EACH_ENCODER_MAT(m, PREP);
 #undef PREP
     return rc;
@@ -472,14 +480,16 @@ int whisper_encode(lc_state *st, const float *mel, lc_err *e)
 
     for (int l = 0; l < hp->n_text_layer; l++) {
         const lc_dec_layer *L = &m->dec[l];
-        if (backend_gemm(b, A, st->enc_out, s, &L->cross.k, NULL, st->cross_k + (size_t)l * As, s, e) ||
-            backend_gemm(b, A, st->enc_out, s, &L->cross.v, L->cross.v_b, st->cross_v + (size_t)l * As, s, e))
+        /* f16 K/V: staged in the encoder's scratch, a layer at a time */
+        float *ck = st->cross_k16 ? st->q : st->cross_k + (size_t)l * As;
+        float *cv = st->cross_k16 ? st->k : st->cross_v + (size_t)l * As;
+        if (backend_gemm(b, A, st->enc_out, s, &L->cross.k, NULL, ck, s, e) ||
+            backend_gemm(b, A, st->enc_out, s, &L->cross.v, L->cross.v_b, cv, s, e))
             return -1;
-    }
-    if (st->cross_k16) {
-        const size_t n = (size_t)hp->n_text_layer * As;
-        quant_f32_to_f16_row(st->cross_k, st->cross_k16, n);
-        quant_f32_to_f16_row(st->cross_v, st->cross_v16, n);
+        if (st->cross_k16) {
+            quant_f32_to_f16_row(ck, st->cross_k16 + (size_t)l * As, As);
+            quant_f32_to_f16_row(cv, st->cross_v16 + (size_t)l * As, As);
+        }
     }
     st->t.encode += now_ms() - t0;
     return 0;
@@ -676,11 +686,18 @@ int whisper_decode(lc_state *st, int n, const int *tok, const int *seq, const in
         const int xn = pool_threads(xp);
         const int xchunk = (A + xn - 1) / xn;
         const size_t xper = (size_t)hp->n_text_head * xchunk + (size_t)n * ts + (size_t)n * 2 * hp->n_text_head;
-        if (st->cross_k16 && n <= FEW_ROWS && xn <= 64 && xper * xn <= st->dscores_cap) {
-            xattn_job xj = { st->dq, st->cross_k16 + (size_t)l * A * ts, st->cross_v16 + (size_t)l * A * ts,
-                             n, A, ts, hp->n_text_head, xchunk, xper, st->dscores, 1 };
+        const uint16_t *k16 = st->cross_k16 ? st->cross_k16 + (size_t)l * A * ts : NULL;
+        const uint16_t *v16 = st->cross_v16 ? st->cross_v16 + (size_t)l * A * ts : NULL;
+        if (k16 && n <= FEW_ROWS && xn <= 64 && xper * xn <= st->dscores_cap) {
+            xattn_job xj = { st->dq, k16, v16, n, A, ts, hp->n_text_head, xchunk, xper, st->dscores, 1 };
             pool_run(xp, xattn_part, &xj);
             xattn_merge(&xj, st->datt);
+        } else if (k16) {
+            /* a prompt's many rows: this layer's K/V widened to f32 in the
+             * encoder's scratch (free while decoding), then batched GEMMs */
+            quant_f16_to_f32_row(k16, st->k, (size_t)A * ts);
+            quant_f16_to_f32_row(v16, st->v, (size_t)A * ts);
+            attention(st->dq, st->k, st->v, n, A, ts, hp->n_text_head, st->dscores, st->datt);
         } else {
             attention(st->dq, st->cross_k + (size_t)l * A * ts, st->cross_v + (size_t)l * A * ts, n, A,
                       ts, hp->n_text_head, st->dscores, st->datt);

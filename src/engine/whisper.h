@@ -41,7 +41,7 @@ typedef struct lc_state {
     float *enc_out;              /* [1500, n_state] */
 
     /* cross-attention K/V per decoder layer, for the current window */
-    float *cross_k, *cross_v;    /* [n_text_layer, 1500, n_state] */
+    float *cross_k, *cross_v;    /* [n_text_layer, 1500, n_state]; NULL when compact (f16 below) */
     uint16_t *cross_k16, *cross_v16; /* f16 copies read per token (compact models) */
 
     /* self-attention caches */

@@ -292,9 +292,9 @@ static void build_slots(lc_model *m, slot_table *t)
     const int s = hp->n_audio_state, ts = hp->n_text_state;
     char pre[48];
     m->enc_pos = slot_add(t, "encoder.positional_embedding", s, hp->n_audio_ctx, 0);
-    m->conv1 = (lc_mat){ slot_add(t, "encoder.conv1.weight", 3, hp->n_mels, s), s, 3 * hp->n_mels, NULL };
+    m->conv1 = (lc_mat){ slot_add(t, "encoder.conv1.weight", 3, hp->n_mels, s), s, 3 * hp->n_mels, NULL, NULL };
     m->conv1_b = slot_add(t, "encoder.conv1.bias", 1, s, 0);
-    m->conv2 = (lc_mat){ slot_add(t, "encoder.conv2.weight", 3, s, s), s, 3 * s, NULL };
+    m->conv2 = (lc_mat){ slot_add(t, "encoder.conv2.weight", 3, s, s), s, 3 * s, NULL, NULL };
     m->conv2_b = slot_add(t, "encoder.conv2.bias", 1, s, 0);
     for (int i = 0; i < hp->n_audio_layer; i++) {
         snprintf(pre, sizeof pre, "encoder.blocks.%d", i);
@@ -542,15 +542,16 @@ static lc_mat16 compact_mat(compact_cursor *c, const lc_mat *m, int with_lo)
 
 /* The logits matrix is the largest tensor (80 MB of f32 for tiny); once
  * its compact copy exists nothing reads the f32 one, so its pages go back
- * to the system and the pointer is cleared so nothing can. */
-static void release_f32(lc_model *m, lc_mat *w)
+ * to the system and the pointer is cleared so nothing can. Only pages
+ * wholly inside the tensor: its neighbours in the arena stay. */
+void model_release_f32(lc_mat *w)
 {
+    if (!w->w) return;
     const long page = sysconf(_SC_PAGESIZE);
     uintptr_t a = (uintptr_t)w->w, b = a + (size_t)w->rows * w->cols * sizeof(float);
     uintptr_t lo = (a + (uintptr_t)page - 1) & ~((uintptr_t)page - 1), hi = b & ~((uintptr_t)page - 1);
     if (page > 0 && hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
     w->w = NULL;
-    (void)m;
 }
 
 int model_prefers_compact(const lc_model *m) { return strcmp(m->ftype_name, "f32") != 0; }
@@ -586,7 +587,7 @@ int model_compact(lc_model *m, int kind, lc_err *e)
         o->mlp0 = compact_mat(&c, &D->mlp.fc1, 0); o->mlp2 = compact_mat(&c, &D->mlp.fc2, 0);
     }
     m->compact = kind;
-    release_f32(m, &m->tok_emb);
+    model_release_f32(&m->tok_emb);
     return 0;
 }
 

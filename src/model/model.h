@@ -132,6 +132,10 @@ void model_free(lc_model *m);
 int model_compact(lc_model *m, int kind, lc_err *e);
 /* 1 if the decoder weights should be compacted by default (non-f32 file). */
 int model_prefers_compact(const lc_model *m);
+/* Gives the f32 pages of w back to the system and clears w->w, once a
+ * device holds the only copy anything reads (the logits matrix after
+ * model_compact; an encoder weight after the CPU packed it for AMX). */
+void model_release_f32(lc_mat *w);
 
 /* Language code ("en") of language token index i (0-based), NULL if out of range. */
 const char *model_lang_code(int i);
