@@ -157,6 +157,69 @@ int main(void)
         CHECKF(e1 < 1e-5 && e2 < 1e-5, "xattn rows: %g %g", e1, e2);
     }
 
+    /* the logits' 4-bit proxy: the kernel in use (VNNI where there) against
+     * its definition in double, from x's own quantisation; odd row counts
+     * and sub-ranges; the dot with the int8 residual likewise */
+    for (int ci = 0; ci < 3; ci++) {
+        const int cols = ci == 0 ? 384 : ci == 1 ? 1280 : 64, rows = 38; /* 37 rows: the last one in the scalar tail */
+        uint8_t *q = malloc((size_t)rows * cols / 2);
+        uint16_t *sc4 = malloc(sizeof(uint16_t) * ((size_t)rows * cols / 32 + 16));
+        float *x = malloc(sizeof(float) * cols), *y = malloc(sizeof(float) * rows);
+        vm_q4x *px = malloc(sizeof *px);
+        for (int i = 0; i < rows * cols / 2; i++) q[i] = (uint8_t)(s = s * 1664525u + 1013904223u) >> 3;
+        for (int i = 0; i < rows * cols / 32 + 16; i++) sc4[i] = quant_f32_to_f16(0.01f + 0.02f * fabsf(frand(&s)));
+        for (int i = 0; i < cols; i++) x[i] = 3 * frand(&s);
+        x[5] = 0; /* a zero, and a block of zeros (sx = 0) */
+        for (int i = 32; i < 64 && cols > 64; i++) x[i] = 0;
+        vm_q4x_prepare(x, cols, px);
+        double d2 = 0, worst_rel = 0;
+        int8_t xq[2048];
+        float sxb[64];
+        for (int b = 0; b < cols / 32; b++) {
+            float m = 0;
+            for (int k = 0; k < 32; k++) m = fmaxf(m, fabsf(x[32 * b + k]));
+            sxb[b] = m / 127;
+            for (int k = 0; k < 32; k++) {
+                xq[32 * b + k] = (int8_t)(m > 0 ? lrintf(x[32 * b + k] / sxb[b]) : 0);
+                d2 += pow(x[32 * b + k] - (double)sxb[b] * xq[32 * b + k], 2);
+            }
+        }
+        CHECK(fabs(px->dnorm - sqrt(d2)) <= 1e-6 * (sqrt(d2) + 1e-6));
+        for (int r = 0; r < rows; r++) y[r] = -99;
+        vm_gemv_q4(q, sc4, cols, 1, rows, px, y);
+        CHECK(y[0] == -99);
+        for (int r = 1; r < rows; r++) {
+            double a = 0, mag = 0;
+            for (int b = 0; b < cols / 32; b++)
+                for (int k = 0; k < 32; k++) {
+                    const uint8_t by = q[((size_t)r * cols + 32 * b) / 2 + k % 16];
+                    const int n = (k < 16 ? by & 15 : by >> 4) - 8;
+                    const double t = (double)quant_f16_to_f32(sc4[(size_t)r * cols / 32 + b]) * sxb[b] * n * xq[32 * b + k];
+                    a += t;
+                    mag += fabs(t);
+                }
+            worst_rel = fmax(worst_rel, fabs(y[r] - a) / (mag + 1e-30));
+        }
+        printf("gemv 4-bit (%d cols, %s): worst |err| / sum|terms| %.3g\n", cols, vm_gemv_q4_fast() ? "vnni" : "scalar", worst_rel);
+        CHECKF(worst_rel < 1e-6, "gemv q4 %d cols: %g", cols, worst_rel);
+        free(q); free(sc4); free(x); free(y); free(px);
+    }
+    {
+        enum { CC = 384 };
+        static int8_t q8[CC], lo8[CC];
+        static float sc8[CC / 32], x8[CC];
+        for (int i = 0; i < CC; i++) { q8[i] = (int8_t)(127 * frand(&s)); lo8[i] = (int8_t)(127 * frand(&s)); x8[i] = frand(&s); }
+        for (int b = 0; b < CC / 32; b++) sc8[b] = 0.01f * (1 + b);
+        double a = 0, mag = 0;
+        for (int k = 0; k < CC; k++) {
+            const double t = sc8[k / 32] * (q8[k] + lo8[k] / 254.0) * x8[k];
+            a += t;
+            mag += fabs(t);
+        }
+        const float d = vm_dot_q8lo(q8, lo8, sc8, x8, CC);
+        CHECKF(fabs(d - a) <= 1e-6 * mag, "dot int8 + residual: %g vs %g", d, a);
+    }
+
     /* pool: every index exactly once, many times in a row */
     lc_pool *p = pool_create(3);
     CHECK(p && pool_threads(p) == 3);

@@ -80,7 +80,10 @@ int cmd_compact(const lc_config *cfg, lc_model *m, lc_err *e)
      * decide are rescored exactly, so it keeps the reference's tokens at
      * least as well as f16 while reading half the bytes); f32 files stay
      * f32, the reference's own arithmetic */
-    if (!strcmp(w, "int8") || model_prefers_compact(m)) return model_compact(m, LC_COMPACT_INT8, e);
+    if (!strcmp(w, "int8")) return model_compact(m, LC_COMPACT_INT8, e);
+    /* auto also keeps the logits' 4-bit proxy (model.h), which the decoder
+     * reads instead of int8 where the CPU runs it fast (vecmath.h) */
+    if (model_prefers_compact(m)) return model_compact(m, LC_COMPACT_INT8_Q4, e);
     return 0;
 }
 

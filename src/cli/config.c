@@ -86,8 +86,8 @@ static const cfg_row table[] = {
          "keep every weight in f32 (slower; for comparison with the reference)"),
     ENUM("model", "decoder_weights", decoder_weights, "auto|f32|f16|int8", "auto", "decoder-weights", 0,
          "how the decoder stores the weights it reads for every token: auto = f32 for f32 files, "
-         "else int8; int8 (a scale per 32 weights; the deciding logits rescored exactly) reads "
-         "half the bytes of f16"),
+         "else int8 with a 4-bit proxy for the logits where the CPU has AVX-512 VNNI; int8 (a scale "
+         "per 32 weights; the deciding logits rescored exactly) reads half the bytes of f16"),
 
     ENUM("backend", "backend", backend, "auto|cpu|npu|npu-emu", "auto", "backend", 0,
          "where the encoder and mel math run; npu-emu is the emulated NPU, for tests and demos"),

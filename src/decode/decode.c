@@ -198,6 +198,8 @@ static double rng_uniform(uint64_t *s)
     return (double)(z >> 11) * (1.0 / 9007199254740992.0);
 }
 
+#define SAMPLE_SPAN 20.0 /* logits this far below the best, /T, carry < e^-20 of its probability */
+
 static int sample_token(const float *l, int n, double temperature, uint64_t *rng)
 {
     double mx = -INFINITY;
@@ -440,6 +442,9 @@ int decode_window(lc_decoder *d, const lc_decode_opts *o, lc_decode_result *r, l
             row++;
             apply_filters(d, o, l, d->seqs + (size_t)g * C + n0, len - n0);
             if (o->temperature == 0) whisper_logits_refine(d->st, out, l, 0, V, kk);
+            /* sampling: every token with a share of the probability exact
+             * (the 4-bit proxy's errors would skew it, whisper.h) */
+            else whisper_logits_refine_near(d->st, out, l, 0, V, (float)(SAMPLE_SPAN * o->temperature));
         }
         int completed;
         if (beam) {

@@ -56,6 +56,76 @@ static void gemv_i8_scalar(const int8_t *Q, const float *sc, int cols, int r0, i
     }
 }
 
+/* The 4-bit proxy (vecmath.h): pair p of blocks is 32 bytes of a row;
+ * lane-order position t of the pair is byte t low nibble for t < 32, byte
+ * t − 32 high nibble after, and x->xq holds x in that order. */
+void vm_q4x_prepare(const float *x, int cols, vm_q4x *p)
+{
+    const int nb = cols / 32;
+    int8_t xq[VM_Q4_MAX_COLS];
+    float sx[VM_Q4_MAX_COLS / 32];
+    double d2 = 0;
+    for (int b = 0; b < nb; b++) {
+        float mx = 0;
+        for (int k = 0; k < 32; k++) mx = fabsf(x[32 * b + k]) > mx ? fabsf(x[32 * b + k]) : mx;
+        const float sc = mx / 127.0f, inv = sc > 0 ? 1.0f / sc : 0.0f;
+        sx[b] = sc;
+        for (int k = 0; k < 32; k++) {
+            const long q = lrintf(x[32 * b + k] * inv);
+            xq[32 * b + k] = (int8_t)(q > 127 ? 127 : q < -127 ? -127 : q);
+            const double d = (double)x[32 * b + k] - (double)sc * xq[32 * b + k];
+            d2 += d * d;
+        }
+    }
+    for (int pr = 0; pr < nb / 2; pr++) {
+        for (int t = 0; t < 64; t++) {
+            const int blk = 2 * pr + ((t / 16) & 1), val = (t < 32 ? 0 : 16) + t % 16;
+            p->xq[64 * pr + t] = xq[32 * blk + val];
+        }
+        for (int L = 0; L < 16; L++) {
+            const int blk = 2 * pr + ((L / 4) & 1);
+            int sum = 0;
+            for (int t = 4 * L; t < 4 * L + 4; t++) sum += p->xq[64 * pr + t];
+            p->corr[16 * pr + L] = -8 * sum;
+            p->sx[16 * pr + L] = sx[blk];
+            p->idx[16 * pr + L] = blk % 16;
+        }
+    }
+    p->cols = cols;
+    p->dnorm = (float)sqrt(d2);
+}
+
+static void gemv_q4_scalar(const uint8_t *Q, const uint16_t *S, int cols, int r0, int r1, const vm_q4x *x, float *y)
+{
+    const int nb = cols / 32;
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *q = Q + (size_t)r * cols / 2;
+        const uint16_t *s = S + (size_t)r * nb;
+        float acc = 0;
+        for (int pr = 0; pr < nb / 2; pr++)
+            for (int L = 0; L < 16; L++) {
+                int d = x->corr[16 * pr + L];
+                for (int t = 4 * L; t < 4 * L + 4; t++) {
+                    const int n = t < 32 ? q[32 * pr + t] & 15 : q[32 * pr + t - 32] >> 4;
+                    d += n * x->xq[64 * pr + t];
+                }
+                acc += (float)d * (quant_f16_to_f32(s[2 * pr + ((L / 4) & 1)]) * x->sx[16 * pr + L]);
+            }
+        y[r] = acc;
+    }
+}
+
+static float dot_q8lo_scalar(const int8_t *q, const int8_t *lo, const float *sc, const float *x, int cols)
+{
+    double acc = 0;
+    for (int b = 0; b < cols / 32; b++) {
+        float d = 0;
+        for (int k = b * 32; k < (b + 1) * 32; k++) d += ((float)q[k] + (float)lo[k] * (1.0f / 254.0f)) * x[k];
+        acc += (double)d * sc[b];
+    }
+    return (float)acc;
+}
+
 /* ---- AVX2 + FMA --------------------------------------------------------------- */
 
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
@@ -303,6 +373,69 @@ AVX512 static void gemv_f16_avx512(const uint16_t *W, int cols, int r0, int r1, 
     gemv_f16_scalar(W, cols, r, r1, x, b, y);
 }
 
+#define AVX512VNNI __attribute__((target("avx512f,avx512bw,avx512vnni,fma,f16c")))
+
+/* Two rows at a time; per pair of blocks: the 64 nibbles as unsigned bytes
+ * (low nibbles, then high ones), one VPDPBUSD against x's int8 (its
+ * accumulator starts at −8·Σxq, the nibbles' offset), then each lane's
+ * scale s4·sx. ~10 instructions per 64 weights: the loop keeps up with
+ * memory, which the float version of it (4x the instructions) did not. */
+AVX512VNNI static void gemv_q4_vnni(const uint8_t *Q, const uint16_t *S, int cols, int r0, int r1,
+                                    const vm_q4x *x, float *y)
+{
+    const int nb = cols / 32, np = nb / 2, nv = (nb + 15) / 16;
+    const size_t rb = (size_t)cols / 2; /* bytes per row */
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    int r = r0;
+    for (; r + 2 <= r1; r += 2) {
+        const uint8_t *q0 = Q + (size_t)r * rb, *q1 = q0 + rb;
+        __m512 f0[VM_Q4_MAX_COLS / 512], f1[VM_Q4_MAX_COLS / 512];
+        for (int c = 0; c < nv; c++) { /* S is padded by 16 halves (model.c): whole loads are safe */
+            f0[c] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(S + (size_t)r * nb + 16 * c)));
+            f1[c] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(S + (size_t)(r + 1) * nb + 16 * c)));
+        }
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0;
+        for (int p = 0; p < np; p++) {
+            _mm_prefetch((const char *)(q0 + 32 * p + PREFETCH_AHEAD * rb), _MM_HINT_T0);
+            _mm_prefetch((const char *)(q1 + 32 * p + PREFETCH_AHEAD * rb), _MM_HINT_T0);
+            const __m256i p0 = _mm256_loadu_si256((const __m256i *)(q0 + 32 * p));
+            const __m256i p1 = _mm256_loadu_si256((const __m256i *)(q1 + 32 * p));
+            const __m512i u0 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(p0, m4)),
+                                                  _mm256_and_si256(_mm256_srli_epi16(p0, 4), m4), 1);
+            const __m512i u1 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(p1, m4)),
+                                                  _mm256_and_si256(_mm256_srli_epi16(p1, 4), m4), 1);
+            const __m512i X = _mm512_loadu_si512(x->xq + 64 * p), C = _mm512_loadu_si512(x->corr + 16 * p);
+            const __m512i id = _mm512_loadu_si512(x->idx + 16 * p);
+            const __m512 sx = _mm512_loadu_ps(x->sx + 16 * p);
+            const __m512 s0 = _mm512_mul_ps(_mm512_permutexvar_ps(id, f0[p / 8]), sx);
+            const __m512 s1 = _mm512_mul_ps(_mm512_permutexvar_ps(id, f1[p / 8]), sx);
+            a0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(C, u0, X)), s0, a0);
+            a1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpbusd_epi32(C, u1, X)), s1, a1);
+        }
+        y[r] = _mm512_reduce_add_ps(a0);
+        y[r + 1] = _mm512_reduce_add_ps(a1);
+    }
+    _mm256_zeroupper();
+    gemv_q4_scalar(Q, S, cols, r, r1, x, y);
+}
+
+AVX512 static float dot_q8lo_avx512(const int8_t *q, const int8_t *lo, const float *sc, const float *x, int cols)
+{
+#define I8(p) _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p))))
+    const __m512 r = _mm512_set1_ps(1.0f / 254.0f);
+    __m512 acc = _mm512_setzero_ps();
+    for (int k = 0; k < cols; k += 32) {
+        const __m512 w0 = _mm512_fmadd_ps(I8(lo + k), r, I8(q + k));
+        const __m512 w1 = _mm512_fmadd_ps(I8(lo + k + 16), r, I8(q + k + 16));
+        const __m512 d = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + k + 16), _mm512_mul_ps(w0, _mm512_loadu_ps(x + k)));
+        acc = _mm512_fmadd_ps(d, _mm512_set1_ps(sc[k / 32]), acc);
+    }
+#undef I8
+    const float v = _mm512_reduce_add_ps(acc);
+    _mm256_zeroupper();
+    return v;
+}
+
 AVX512 static void gemv_i8_avx512(const int8_t *Q, const float *sc, int cols, int r0, int r1, const float *x,
                                   const float *b, float *y, const float *hb, float *bnd)
 {
@@ -492,18 +625,24 @@ typedef struct vm_ops {
     void (*xaccum)(const uint16_t *, int, int, const float *, int, int, int, float *);
     float (*bmax)(const float *, const float *, float, int);
     int (*bsel)(const float *, const float *, float, float, int, int *);
+    void (*gemv_q4)(const uint8_t *, const uint16_t *, int, int, int, const vm_q4x *, float *);
+    float (*dot_q8lo)(const int8_t *, const int8_t *, const float *, const float *, int);
+    int q4_fast;                /* the 4-bit proxy outruns int8 here */
 } vm_ops;
 
 static const vm_ops *ops(void)
 {
-    static const vm_ops scalar = { "scalar", max_scalar, exp_sum_scalar, gelu_scalar, gemv_f16_scalar, gemv_i8_scalar, xscores_scalar, xaccum_scalar, bmax_scalar, bsel_scalar };
-    static const vm_ops avx2 = { "avx2", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx2, gemv_i8_avx2, xscores_scalar, xaccum_scalar, bmax_scalar, bsel_scalar };
-    static const vm_ops avx512 = { "avx512", max_avx512, exp_sum_avx512, gelu_avx512, gemv_f16_avx512, gemv_i8_avx512, xscores_avx512, xaccum_avx512, bmax_avx512, bsel_avx512 };
+    static const vm_ops scalar = { "scalar", max_scalar, exp_sum_scalar, gelu_scalar, gemv_f16_scalar, gemv_i8_scalar, xscores_scalar, xaccum_scalar, bmax_scalar, bsel_scalar, gemv_q4_scalar, dot_q8lo_scalar, 0 };
+    static const vm_ops avx2 = { "avx2", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx2, gemv_i8_avx2, xscores_scalar, xaccum_scalar, bmax_scalar, bsel_scalar, gemv_q4_scalar, dot_q8lo_scalar, 0 };
+    static const vm_ops avx512 = { "avx512", max_avx512, exp_sum_avx512, gelu_avx512, gemv_f16_avx512, gemv_i8_avx512, xscores_avx512, xaccum_avx512, bmax_avx512, bsel_avx512, gemv_q4_scalar, dot_q8lo_avx512, 0 };
+    static const vm_ops avx512vnni = { "avx512", max_avx512, exp_sum_avx512, gelu_avx512, gemv_f16_avx512, gemv_i8_avx512, xscores_avx512, xaccum_avx512, bmax_avx512, bsel_avx512, gemv_q4_vnni, dot_q8lo_avx512, 1 };
     static const vm_ops *chosen;
     if (!chosen) { /* benign race: every thread picks the same table */
         __builtin_cpu_init();
         int has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-        chosen = has2 && __builtin_cpu_supports("avx512f") ? &avx512 : has2 ? &avx2 : &scalar;
+        int has512 = has2 && __builtin_cpu_supports("avx512f");
+        int vnni = has512 && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
+        chosen = vnni ? &avx512vnni : has512 ? &avx512 : has2 ? &avx2 : &scalar;
     }
     return chosen;
 }
@@ -560,6 +699,18 @@ void vm_xattn_accum_f16(const uint16_t *V, int ld, int n, const float *p, int ps
 }
 
 float vm_bound_max(const float *l, const float *b, float c, int n) { return ops()->bmax(l, b, c, n); }
+
+void vm_gemv_q4(const uint8_t *Q, const uint16_t *scale, int cols, int r0, int r1, const vm_q4x *x, float *y)
+{
+    ops()->gemv_q4(Q, scale, cols, r0, r1, x, y);
+}
+
+int vm_gemv_q4_fast(void) { return ops()->q4_fast; }
+
+float vm_dot_q8lo(const int8_t *q, const int8_t *lo, const float *scale, const float *x, int cols)
+{
+    return ops()->dot_q8lo(q, lo, scale, x, cols);
+}
 
 int vm_bound_select(const float *l, const float *b, float c, float thr, int n, int *idx)
 {

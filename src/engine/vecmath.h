@@ -57,6 +57,31 @@ void vm_xattn_accum_f16(const uint16_t *V, int ld, int n, const float *p, int ps
 float vm_bound_max(const float *l, const float *b, float c, int n);
 int vm_bound_select(const float *l, const float *b, float c, float thr, int n, int *idx);
 
+/* The logits' 4-bit proxy (whisper.c, model.h): with x quantised to int8
+ * per block of 32 (sx = max|x|/127, xq = round(x/sx)),
+ *   y[r] = Σ_b f16(scale[r·cols/32 + b]) · sx_b · Σ_{k in b} (n_k − 8)·xq_k
+ * for rows [r0, r1). Block b of a row is 16 bytes, byte j holding n_j in
+ * its low nibble and n_{j+16} in its high one (0 ≤ n ≤ 15); scale must be
+ * readable 16 halves past its end. cols: a multiple of 64, ≤ VM_Q4_MAX_COLS.
+ * vm_q4x_prepare makes x's part once per vector (dnorm = ‖x − sx·xq‖₂). */
+#define VM_Q4_MAX_COLS 2048
+typedef struct vm_q4x {
+    int8_t xq[VM_Q4_MAX_COLS];          /* xq in the kernel's lane order */
+    int32_t corr[VM_Q4_MAX_COLS / 4];   /* −8 · Σ of each lane's 4 xq */
+    float sx[VM_Q4_MAX_COLS / 4];       /* each lane's block scale */
+    int32_t idx[VM_Q4_MAX_COLS / 4];    /* each lane's block, mod 16 */
+    int cols;
+    float dnorm;
+} vm_q4x;
+void vm_q4x_prepare(const float *x, int cols, vm_q4x *p);
+void vm_gemv_q4(const uint8_t *Q, const uint16_t *scale, int cols, int r0, int r1, const vm_q4x *x, float *y);
+/* 1 where vm_gemv_q4 is vectorised (AVX-512 VNNI): there it reads half the
+ * int8 bytes as fast per byte; elsewhere int8 is the faster proxy. */
+int vm_gemv_q4_fast(void);
+/* Σ_b scale[b] · Σ_{k in b} (q[k] + lo[k]/254)·x[k]: an int8 logits row
+ * with its residual (model.h LC_Q8_LO), for the tokens rescored. */
+float vm_dot_q8lo(const int8_t *q, const int8_t *lo, const float *scale, const float *x, int cols);
+
 /* Name of the kernel set in use: "avx512", "avx2" or "scalar". */
 const char *vm_isa(void);
 

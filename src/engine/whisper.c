@@ -114,18 +114,49 @@ typedef struct gemv_job {
     float *bnd;
 } gemv_job;
 
+/* Thread ith's rows [*lo, *hi) of `rows`, in whole units of `unroll` (the
+ * kernel's); 0 if it has none. */
+static int rows_part(int rows, int unroll, int ith, int nth, int *lo, int *hi)
+{
+    pool_range((rows + unroll - 1) / unroll, ith, nth, lo, hi);
+    *lo *= unroll;
+    *hi = *hi * unroll < rows ? *hi * unroll : rows;
+    return *hi > *lo;
+}
+
 static void gemv_part(void *c, int ith, int nth)
 {
     const gemv_job *j = c;
-    /* blocks of 4 rows, the kernel's unroll */
-    int lo, hi, blocks = (j->W->rows + 3) / 4;
-    pool_range(blocks, ith, nth, &lo, &hi);
-    lo *= 4;
-    hi = hi * 4 < j->W->rows ? hi * 4 : j->W->rows;
-    if (hi <= lo) return;
+    int lo, hi;
+    if (!rows_part(j->W->rows, 4, ith, nth, &lo, &hi)) return;
     if (j->bnd) vm_gemv_i8_bound(j->W->q, j->W->scale, j->W->cols, lo, hi, j->x, j->hb, j->y, j->bnd);
     else if (j->W->q) vm_gemv_i8(j->W->q, j->W->scale, j->W->cols, lo, hi, j->x, j->b, j->y);
     else vm_gemv_f16(j->W->w, j->W->cols, lo, hi, j->x, j->b, j->y);
+}
+
+/* The bound's factor: |w − s·q| ≤ s/2 for q = round(w/s); the 2% on top
+ * covers q computed with a rounded 1/s and the f32 sums (≤ ~cols·2^-24
+ * relative, far below 1% of s/2 per weight for cols ≤ 1280). */
+#define LOGIT_BOUND_K 0.51f
+/* The 4-bit proxy's margin in standard deviations of its error (whisper.h) */
+#define LOGIT_Q4_SIGMAS 10.0
+
+/* The logits' 4-bit proxy, rows in pairs (the kernel's unroll) over the pool,
+ * with each row's margin c·e4[r] (whisper.h). */
+typedef struct q4_job {
+    const lc_mat16 *W;
+    const vm_q4x *x;
+    float *y, *bnd;
+    float ce, cw;               /* margin = ce·e4[r] + cw·w4[r] */
+} q4_job;
+
+static void q4_part(void *vc, int ith, int nth)
+{
+    const q4_job *j = vc;
+    int lo, hi;
+    if (!rows_part(j->W->rows, 2, ith, nth, &lo, &hi)) return;
+    vm_gemv_q4(j->W->q4, j->W->s4, j->W->cols, lo, hi, j->x, j->y);
+    for (int r = lo; r < hi; r++) j->bnd[r] = j->ce * j->W->e4[r] + j->cw * j->W->w4[r];
 }
 
 /* Rows of a decoder step: compact GEMVs for a few rows (single tokens,
@@ -222,6 +253,13 @@ lc_state *state_create(const lc_model *m, lc_backend *b, int n_seq, lc_err *e)
      * only those are touched. */
     if (!(st->logits = malloc(sizeof(float) * R * (size_t)hp->n_vocab))) goto oom;
     lc_prefault(st->logits, sizeof(float) * (size_t)(n_seq > 2 ? n_seq : 2) * (size_t)hp->n_vocab);
+    if (m->tok16.q4 && ts % 64 == 0 && ts <= VM_Q4_MAX_COLS) {
+        if (!(st->q4x = aligned_alloc(64, (sizeof *st->q4x + 63) / 64 * 64))) goto oom;
+        /* the scalar kernel is there for tests; rows under 256 columns spend
+         * more on per-row work (scales, the final sum) than half the bytes
+         * save (a 64-wide test model decoded 4x slower) */
+        st->logits_q4 = vm_gemv_q4_fast() && ts >= 256;
+    }
     if (m->tok16.lo) {
         if (!(st->logit_bnd = malloc(sizeof(float) * R * (size_t)hp->n_vocab)) ||
             !(st->hb = malloc(sizeof(float) * (ts / LC_Q8_BLOCK + 1))) ||
@@ -250,6 +288,7 @@ void state_free(lc_state *st)
     free(st->logit_bnd);
     free(st->hb);
     free(st->cand);
+    free(st->q4x);
     free(st);
 }
 
@@ -718,10 +757,24 @@ int whisper_decode(lc_state *st, int n, const int *tok, const int *seq, const in
     }
     st->logits_approx = 0;
     if (n_out > 0 && m->tok16.lo) {
-        /* int8 logits with bounds (whisper_logits_refine makes the best exact) */
+        /* int8 logits with bounds, or the 4-bit proxy with its margins
+         * (whisper_logits_refine makes the best exact) */
         const int nb = ts / LC_Q8_BLOCK, V = hp->n_vocab;
         for (int i = 0; i < n_out; i++) {
             const float *h = st->dh + (size_t)i * ts;
+            if (st->logits_q4) {
+                /* error = (w − w4)·h + w4·(h − hq): each σ·√ts ≈ the norms'
+                 * product for errors spread evenly; refine compares
+                 * l ± LOGIT_BOUND_K·B */
+                double h2 = 0;
+                for (int k = 0; k < ts; k++) h2 += (double)h[k] * h[k];
+                vm_q4x_prepare(h, ts, st->q4x);
+                const double c = LOGIT_Q4_SIGMAS / sqrt((double)ts) / LOGIT_BOUND_K;
+                q4_job j = { &m->tok16, st->q4x, st->logits + (size_t)i * V, st->logit_bnd + (size_t)i * V,
+                             (float)(c * sqrt(h2)), (float)(c * st->q4x->dnorm) };
+                pool_run(blas_pool(), q4_part, &j);
+                continue;
+            }
             for (int b = 0; b < nb; b++) {
                 float a = 0;
                 for (int k = 0; k < LC_Q8_BLOCK; k++) a += fabsf(h[b * LC_Q8_BLOCK + k]);
@@ -739,30 +792,17 @@ int whisper_decode(lc_state *st, int n, const int *tok, const int *seq, const in
     return 0;
 }
 
-/* The bound's factor: |w − s·q| ≤ s/2 for q = round(w/s); the 2% on top
- * covers q computed with a rounded 1/s and the f32 sums (≤ ~cols·2^-24
- * relative, far below 1% of s/2 per weight for cols ≤ 1280). */
-#define LOGIT_BOUND_K 0.51f
 
 /* Logit of token v from output row `out` with q + lo/LC_Q8_LO (model.h). */
 static float logit_exact(const lc_state *st, int out, int v)
 {
     const lc_mat16 *T = &st->m->tok16;
     const int ts = T->cols;
-    const float *h = st->dh + (size_t)out * ts;
-    const int8_t *q = T->q + (size_t)v * ts, *lo = T->lo + (size_t)v * ts;
-    const float *sc = T->scale + (size_t)v * ts / LC_Q8_BLOCK;
-    double acc = 0;
-    for (int b = 0; b < ts / LC_Q8_BLOCK; b++) {
-        float d = 0;
-        for (int k = b * LC_Q8_BLOCK; k < (b + 1) * LC_Q8_BLOCK; k++)
-            d += ((float)q[k] + (float)lo[k] * (1.0f / LC_Q8_LO)) * h[k];
-        acc += (double)d * sc[b];
-    }
-    return (float)acc;
+    return vm_dot_q8lo(T->q + (size_t)v * ts, T->lo + (size_t)v * ts, T->scale + (size_t)v * ts / LC_Q8_BLOCK,
+                       st->dh + (size_t)out * ts, ts);
 }
 
-int whisper_logits_refine(lc_state *st, int out, float *l, int lo, int hi, int k)
+static int refine(lc_state *st, int out, float *l, int lo, int hi, int k, float below)
 {
     if (!st->logits_approx || k < 1 || lo >= hi) return 0;
     const int V = st->m->hp.n_vocab;
@@ -795,7 +835,7 @@ int whisper_logits_refine(lc_state *st, int out, float *l, int lo, int hi, int k
         }
     }
     if (nt == 0) return 0;
-    const float thr = top[0]; /* the k-th largest (or the smallest of fewer) */
+    const float thr = top[0] - below; /* the k-th largest (or the smallest of fewer) */
     const int nsel = vm_bound_select(l + lo, bnd + lo, LOGIT_BOUND_K, thr, hi - lo, st->cand);
     int n = 0;
     for (int c = 0; c < nsel; c++) {
@@ -808,6 +848,16 @@ int whisper_logits_refine(lc_state *st, int out, float *l, int lo, int hi, int k
         n++;
     }
     return n;
+}
+
+int whisper_logits_refine(lc_state *st, int out, float *l, int lo, int hi, int k)
+{
+    return refine(st, out, l, lo, hi, k, 0.0f);
+}
+
+int whisper_logits_refine_near(lc_state *st, int out, float *l, int lo, int hi, float below)
+{
+    return refine(st, out, l, lo, hi, 1, below > 0 ? below : 0.0f);
 }
 
 void whisper_kv_copy(lc_state *st, int dst, int src, int n_pos)

@@ -58,6 +58,11 @@ typedef struct lc_state {
     float *hb;                   /* [n_text_state / 32] block sums of |h| */
     int *cand;                   /* [n_vocab] candidates being rescored */
     int logits_approx;
+    /* the logits pass reads the 4-bit proxy (model.h) instead of int8: set
+     * by state_create where vm_gemv_q4_fast(); its B is a statistical
+     * margin, not a bound (whisper_logits_refine) */
+    int logits_q4;
+    struct vm_q4x *q4x;          /* the final hidden state, prepared for it */
 
     lc_stage_ms t;
 } lc_state;
@@ -83,7 +88,7 @@ int whisper_encode(lc_state *s, const float *mel, lc_err *e);
 int whisper_decode(lc_state *s, int n, const int *tok, const int *seq, const int *pos,
                    int n_out, const int *out_rows, lc_err *e);
 
-/* With int8 logits (s->logits_approx): makes exact every token of
+/* With approximate logits (s->logits_approx): makes exact every token of
  * l[lo, hi) that could be among the k best there, i.e. each v with
  * l[v] + B[v] ≥ the k-th largest l[u] − B[u] (B the bound of output row
  * `out`, -inf entries skipped), rescoring it with the int8 residual
@@ -92,8 +97,19 @@ int whisper_decode(lc_state *s, int n, const int *tok, const int *seq, const int
  * copies inherit them. So the argmax/top-k of l equals what the full-precision
  * logits give, up to the residual's 2^-8 of int8 rounding. Returns the
  * number of tokens rescored; 0 and no effect when the logits are exact.
- * k > 16 rescores every token of the range. */
+ * k > 16 rescores every token of the range.
+ * B is a bound for the int8 proxy. For the 4-bit proxy (s->logits_q4) no
+ * useful bound exists (the worst case exceeds the logits' spread), so B is
+ * a margin of LOGIT_Q4_SIGMAS standard deviations of the proxy's error,
+ * e4[v]·‖h‖₂/√n_state for rounding errors spread evenly over the row: the
+ * error of 2 million proxy logits of random tiny models stayed under 4.9 of
+ * them; a token outside it would have to beat the best by 10σ of error. */
 int whisper_logits_refine(lc_state *s, int out, float *l, int lo, int hi, int k);
+
+/* The same for sampling: makes exact every token that could be within
+ * `below` of the best (for a temperature T, 20·T leaves out tokens whose
+ * probability is under e^-20 of the best's). */
+int whisper_logits_refine_near(lc_state *s, int out, float *l, int lo, int hi, float below);
 
 /* Copies the first n_pos cached positions of sequence src into dst. */
 void whisper_kv_copy(lc_state *s, int dst, int src, int n_pos);

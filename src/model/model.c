@@ -505,7 +505,7 @@ typedef struct compact_cursor { uint16_t *h; int8_t *q, *lo; float *scale; int k
 /* with_lo: also store the residual (the logits matrix, model.h LC_Q8_LO) */
 static lc_mat16 compact_mat(compact_cursor *c, const lc_mat *m, int with_lo)
 {
-    lc_mat16 r = { NULL, NULL, NULL, NULL, m->rows, m->cols };
+    lc_mat16 r = { NULL, NULL, NULL, NULL, m->rows, m->cols, NULL, NULL, NULL, NULL };
     const size_t n = (size_t)m->rows * m->cols;
     if (c->kind == LC_COMPACT_F16) {
         quant_f32_to_f16_row(m->w, c->h, n);
@@ -556,15 +556,55 @@ void model_release_f32(lc_mat *w)
 
 int model_prefers_compact(const lc_model *m) { return strcmp(m->ftype_name, "f32") != 0; }
 
+/* The logits' 4-bit proxy of w (model.h): per block of 32, s = f16(max|w|/7)
+ * (the largest finite half if that overflows), n = clamp(round(w/s), −8, 7)
+ * + 8, values j and j + 16 in one byte; and each row's error norm. */
+static void compact_q4(const lc_mat *m, uint8_t *q4, uint16_t *s4, float *e4, float *w4)
+{
+    const int nb = m->cols / LC_Q8_BLOCK;
+    for (int r = 0; r < m->rows; r++) {
+        double e2 = 0, p2 = 0;
+        for (int b = 0; b < nb; b++) {
+            const float *w = m->w + (size_t)r * m->cols + (size_t)b * LC_Q8_BLOCK;
+            float mx = 0;
+            for (int k = 0; k < LC_Q8_BLOCK; k++) mx = fabsf(w[k]) > mx ? fabsf(w[k]) : mx;
+            uint16_t sh = quant_f32_to_f16(mx / LC_Q4_MAX);
+            if ((sh & 0x7c00) == 0x7c00) sh = 0x7bff; /* inf or NaN: 65504 */
+            const float sc = quant_f16_to_f32(sh), inv = sc > 0 ? 1.0f / sc : 0.0f;
+            s4[(size_t)r * nb + b] = sh;
+            uint8_t n[LC_Q8_BLOCK];
+            for (int k = 0; k < LC_Q8_BLOCK; k++) {
+                long q = lrintf(w[k] * inv);
+                q = q > 7 ? 7 : q < -8 ? -8 : q;
+                n[k] = (uint8_t)(q + 8);
+                const double d = (double)w[k] - (double)sc * (double)q;
+                e2 += d * d;
+                p2 += (double)sc * q * sc * q;
+            }
+            uint8_t *o = q4 + ((size_t)r * m->cols + (size_t)b * LC_Q8_BLOCK) / 2;
+            for (int j = 0; j < 16; j++) o[j] = (uint8_t)(n[j] | n[j + 16] << 4);
+        }
+        e4[r] = (float)sqrt(e2);
+        w4[r] = (float)sqrt(p2);
+    }
+}
+
 int model_compact(lc_model *m, int kind, lc_err *e)
 {
     if (m->arena16) return 0;
+    const int q4 = kind == LC_COMPACT_INT8_Q4;
+    if (q4) kind = LC_COMPACT_INT8;
     const size_t ts = (size_t)m->hp.n_text_state, L = (size_t)m->hp.n_text_layer;
     const size_t n = (size_t)m->hp.n_vocab * ts + L * 14 * ts * ts;
     if (kind == LC_COMPACT_INT8 && ts % LC_Q8_BLOCK)
         kind = LC_COMPACT_F16; /* rows must hold whole blocks */
     const size_t blocks = n / LC_Q8_BLOCK, n_logits = (size_t)m->hp.n_vocab * ts;
-    size_t bytes = kind == LC_COMPACT_F16 ? n * sizeof(uint16_t) : n + n_logits + blocks * sizeof(float);
+    const size_t V = (size_t)m->hp.n_vocab;
+    /* int8: scales | q | the logits' lo | q4 | e4 | w4 | s4 + 16 halves of
+     * padding (vm_gemv_q4 loads 16 at a time); each start aligned */
+    size_t bytes = kind == LC_COMPACT_F16 ? n * sizeof(uint16_t) : blocks * sizeof(float) + n + n_logits;
+    if (kind == LC_COMPACT_INT8 && q4)
+        bytes += n_logits / 2 + 2 * V * sizeof(float) + (n_logits / LC_Q8_BLOCK + 16) * sizeof(uint16_t);
     m->arena16 = malloc(bytes);
     m->dec16 = calloc(L, sizeof *m->dec16);
     if (!m->arena16 || !m->dec16) {
@@ -579,6 +619,18 @@ int model_compact(lc_model *m, int kind, lc_err *e)
         c.lo = c.q + n;
     }
     m->tok16 = compact_mat(&c, &m->tok_emb, kind == LC_COMPACT_INT8);
+    if (kind == LC_COMPACT_INT8 && q4) {
+        uint8_t *q4p = (uint8_t *)c.lo; /* c.lo has moved past the logits' residual */
+        float *e4 = (float *)(q4p + n_logits / 2);  /* n_logits/2 is a multiple of 16 */
+        float *w4 = e4 + V;
+        uint16_t *s4 = (uint16_t *)(w4 + V);
+        compact_q4(&m->tok_emb, q4p, s4, e4, w4);
+        memset(s4 + n_logits / LC_Q8_BLOCK, 0, 16 * sizeof(uint16_t));
+        m->tok16.q4 = q4p;
+        m->tok16.s4 = s4;
+        m->tok16.e4 = e4;
+        m->tok16.w4 = w4;
+    }
     for (size_t l = 0; l < L; l++) {
         const lc_dec_layer *D = &m->dec[l];
         lc_dec16 *o = &m->dec16[l];
@@ -604,11 +656,17 @@ void model_free(lc_model *m)
     free(m);
 }
 
-size_t model_decoder_weight_bytes(const lc_model *m)
+size_t model_decoder_weight_bytes(const lc_model *m, int logits_q4)
 {
     const size_t n = model_decoder_weight_floats(m);
     /* int8: a byte per weight and a 4-byte scale per 32 (the logits' residual
-     * is read only for the few tokens rescored) */
+     * is read only for the few tokens rescored); with the logits' 4-bit
+     * proxy, half a byte, a 2-byte scale per 32 and two norms per row */
+    if (m->compact == LC_COMPACT_INT8 && logits_q4 && m->tok16.q4) {
+        const size_t nl = (size_t)m->hp.n_vocab * m->hp.n_text_state, nbk = n - nl;
+        return nbk + nbk / LC_Q8_BLOCK * sizeof(float) + nl / 2 + nl / LC_Q8_BLOCK * sizeof(uint16_t) +
+               2 * (size_t)m->hp.n_vocab * sizeof(float);
+    }
     if (m->compact == LC_COMPACT_INT8) return n + n / LC_Q8_BLOCK * sizeof(float);
     return n * (m->compact == LC_COMPACT_F16 ? 2 : 4);
 }

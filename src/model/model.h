@@ -62,17 +62,29 @@ typedef struct lc_dec_layer { lc_attn_w attn, cross; lc_mlp_w mlp; } lc_dec_laye
 /* The int8 logits matrix also keeps the rounding residual, in units of
  * scale/LC_Q8_LO: w ≈ scale · (q + lo / LC_Q8_LO), |error| ≤ scale/(2·LC_Q8_LO).
  * Decoding reads only q per token and rescores with q + lo the few tokens
- * whose bound says they could be the best (whisper.h, whisper_logits_refine). */
+ * whose bound says they could be the best (whisper.h, whisper_logits_refine).
+ * It also has a 4-bit proxy, read per token instead of q where the CPU runs
+ * it fast (vecmath.h): w ≈ s4 · (n − 8), s4 = f16(max|w| / 7) per block of
+ * 32, n packed two per byte (vm_gemv_q4's layout); and per row the error
+ * norm e4[r] = ‖w[r] − s4·(n − 8)‖₂ and the proxy's own norm w4[r] =
+ * ‖s4·(n − 8)‖₂, from which whisper.c sizes its margin. */
 #define LC_Q8_LO 254.0f
+#define LC_Q4_MAX 7.0f
 typedef struct lc_mat16 {
     const uint16_t *w;
     const int8_t *q;
     const float *scale;
     const int8_t *lo;      /* int8 logits only: the residual; NULL elsewhere */
     int rows, cols;
+    const uint8_t *q4;     /* int8 logits only: the 4-bit proxy [rows, cols/2] */
+    const uint16_t *s4;    /* its f16 scales [rows, cols/32] */
+    const float *e4;       /* its error norms [rows] */
+    const float *w4;       /* its norms [rows] */
 } lc_mat16;
 
-enum lc_compact { LC_COMPACT_F16 = 1, LC_COMPACT_INT8 = 2 };
+/* LC_COMPACT_INT8_Q4: int8, and the logits' 4-bit proxy (m->compact then
+ * says LC_COMPACT_INT8; tok16.q4 is set) */
+enum lc_compact { LC_COMPACT_F16 = 1, LC_COMPACT_INT8 = 2, LC_COMPACT_INT8_Q4 = 3 };
 
 /* Compact copies of what the decoder reads for every token. */
 typedef struct lc_dec16 { lc_mat16 q, k, v, o, cq, co, mlp0, mlp2; } lc_dec16;
@@ -144,6 +156,6 @@ int model_lang_index(const char *code);
 /* Number of weight floats (for bandwidth figures) in decoder-per-token reads. */
 size_t model_decoder_weight_floats(const lc_model *m);
 /* The same in bytes as the decoder reads them (f16 when compacted). */
-size_t model_decoder_weight_bytes(const lc_model *m);
+size_t model_decoder_weight_bytes(const lc_model *m, int logits_q4);
 
 #endif
