@@ -45,8 +45,6 @@ struct amx_w {
     uint16_t *t;             /* [Np/16][ks][hi, lo][16 × 32] */
 };
 
-static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
-
 size_t amx_bytes(const amx_w *w) { return w ? (size_t)w->Np * w->Kp * 2 * sizeof(uint16_t) : 0; }
 
 void amx_free(amx_w *w)
@@ -67,6 +65,8 @@ int amx_gemm(const amx_w *w, int M, const float *A, int lda, const float *bias, 
 }
 
 #else
+
+static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
 #define ARCH_REQ_XCOMP_PERM 0x1023 /* linux/arch/x86/include/uapi/asm/prctl.h */
 #define XFEATURE_XTILEDATA 18
