@@ -84,6 +84,9 @@ static void check_device(void)
     CHECK(memcmp(C1, C2, sizeof(float) * M * N) == 0);
     backend_release(b, &m);
     CHECK(m.cpu == NULL);
+    /* a weight whose f32 pages were given back cannot be bound again */
+    lc_mat gone = { NULL, N, K, NULL, NULL };
+    CHECK(backend_prepare(b, &gone, &e) == -1 && strstr(e.msg, "no f32 copy left") && gone.cpu == NULL);
     CHECK(backend_cpu_gemm(b, "fp8", 0, &e) == -1 && strstr(e.msg, "--cpu-gemm") && strstr(e.msg, "fp8"));
     backend_destroy(b);
     free(A); free(W); free(bias); free(C1); free(C2);

@@ -121,6 +121,12 @@ const char *backend_cpu_gemm_name(const lc_backend *b) { return device_cpu_amx(b
 
 int backend_prepare(lc_backend *b, lc_mat *m, lc_err *e)
 {
+    /* whisper_prepare gives back the f32 pages of what the CPU packed for
+     * AMX: such a model binds to one backend (and nothing may reach sgemm
+     * with a NULL weight) */
+    if (!m->w)
+        return lc_fail(e, "a %d x %d encoder weight has no f32 copy left: a model packed for AMX binds to one backend",
+                       m->rows, m->cols);
     m->dev = NULL;
     m->cpu = NULL;
     if (b->accel && b->accel->prepare && !atomic_load(&b->accel_off)) {

@@ -114,7 +114,8 @@ const char *backend_cpu_gemm_name(const lc_backend *b);
  * when there is none (or it declines) to the CPU device (AMX tiles in
  * bf16x3 mode). A device failure here is not an error: it is counted and
  * recorded, and that weight's GEMMs run on the CPU. Returns -1 only on a
- * CPU-side error. */
+ * CPU-side error, or for a weight without f32 data (released after an AMX
+ * packing by whisper_prepare: such a model binds to one backend). */
 int  backend_prepare(lc_backend *b, lc_mat *m, lc_err *e);
 void backend_release(lc_backend *b, lc_mat *m);
 
