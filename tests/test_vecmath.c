@@ -130,31 +130,40 @@ int main(void)
         CHECKF(k == want && bad == 0, "bound select: %d of %d, %d misplaced", k, want, bad);
         CHECK(k >= 1 && k < NB / 4);
     }
-    /* f16 attention rows, every head: scores and accumulation vs double */
-    {
-        enum { NK = 41, H = 3, DH = 64, TS = H * DH, OS = 50 };
-        static uint16_t K16[NK * TS];
-        static float q[TS], p[H * OS], sc[H * OS], acc[TS];
-        for (int i = 0; i < NK * TS; i++) K16[i] = quant_f32_to_f16(frand(&s));
-        for (int i = 0; i < TS; i++) { q[i] = frand(&s); acc[i] = 0.5f; }
-        for (int i = 0; i < H * OS; i++) p[i] = frand(&s);
-        vm_xattn_scores_f16(K16, TS, NK, q, H, DH, 0.125f, sc, OS);
-        vm_xattn_accum_f16(K16, TS, NK, p, OS, H, DH, acc);
+    /* cross-attention on the blocked f16 layout (vecmath.h), every head:
+     * scores and accumulation vs its definition in double; dh = 64 (every
+     * Whisper size: the vector kernels) and 32 (the micro fixtures) */
+    for (int dh = 64; dh >= 32; dh /= 2) {
+        enum { NB = 3, H = 3, OS = 50 };
+        const int ts = H * dh;
+        static uint16_t K16[NB * VM_XBLK * H * 64], V16[NB * VM_XBLK * H * 64];
+        static float q[H * 64], p[H * OS], sc[H * OS], acc[H * 64];
+        for (int i = 0; i < NB * VM_XBLK * ts; i++) { K16[i] = quant_f32_to_f16(frand(&s)); V16[i] = quant_f32_to_f16(frand(&s)); }
+        for (int i = 0; i < ts; i++) { q[i] = frand(&s); acc[i] = 0.5f; }
+        for (int i = 0; i < H * OS; i++) { p[i] = frand(&s); sc[i] = -99; }
+        vm_xattn_scores_blk(K16, NB, q, H, dh, 0.125f, sc, OS);
+        vm_xattn_accum_blk(V16, NB, p, OS, H, dh, acc);
         double e1 = 0, e2 = 0;
         for (int h = 0; h < H; h++) {
-            for (int j = 0; j < NK; j++) {
+            for (int j = 0; j < NB * VM_XBLK; j++) {
+                const int b = j / VM_XBLK, jj = j % VM_XBLK;
                 double a = 0;
-                for (int i = 0; i < DH; i++) a += (double)q[h * DH + i] * quant_f16_to_f32(K16[j * TS + h * DH + i]);
+                for (int i = 0; i < dh; i++)
+                    a += (double)q[h * dh + i] * quant_f16_to_f32(K16[(((size_t)b * H + h) * dh + i) * VM_XBLK + jj]);
                 e1 = fmax(e1, fabs(a * 0.125 - sc[h * OS + j]));
             }
-            for (int i = 0; i < DH; i++) {
+            e1 = fmax(e1, sc[h * OS + NB * VM_XBLK] == -99 ? 0 : 1); /* nothing past the blocks */
+            for (int i = 0; i < dh; i++) {
                 double a = 0.5;
-                for (int j = 0; j < NK; j++) a += (double)p[h * OS + j] * quant_f16_to_f32(K16[j * TS + h * DH + i]);
-                e2 = fmax(e2, fabs(a - acc[h * DH + i]));
+                for (int j = 0; j < NB * VM_XBLK; j++) {
+                    const int b = j / VM_XBLK, jj = j % VM_XBLK;
+                    a += (double)p[h * OS + j] * quant_f16_to_f32(V16[(((size_t)b * H + h) * VM_XBLK + jj) * dh + i]);
+                }
+                e2 = fmax(e2, fabs(a - acc[h * dh + i]));
             }
         }
-        printf("f16 whole rows (%d heads): scores err %.3g, accumulate err %.3g\n", H, e1, e2);
-        CHECKF(e1 < 1e-5 && e2 < 1e-5, "xattn rows: %g %g", e1, e2);
+        printf("f16 blocked cross-attention (%d heads of %d): scores err %.3g, accumulate err %.3g\n", H, dh, e1, e2);
+        CHECKF(e1 < 1e-5 && e2 < 1e-5, "xattn blocks, dh %d: %g %g", dh, e1, e2);
     }
 
     /* the logits' 4-bit proxy: the kernel in use (VNNI where there) against
@@ -203,6 +212,69 @@ int main(void)
         printf("gemv 4-bit (%d cols, %s): worst |err| / sum|terms| %.3g\n", cols, vm_gemv_q4_fast() ? "vnni" : "scalar", worst_rel);
         CHECKF(worst_rel < 1e-6, "gemv q4 %d cols: %g", cols, worst_rel);
         free(q); free(sc4); free(x); free(y); free(px);
+    }
+    /* int8 weights x 2-byte activations (the decoder's block GEMVs where
+     * VNNI is): x's bytes and corrections from their definition; y against
+     * the exact integer sums in double; and y against the f32-x int8 GEMV
+     * within the activations' rounding bound (vecmath.h). Widths: tiny,
+     * large's MLP, the smallest; odd rows, a bias, sub-ranges. */
+    for (int ci = 0; ci < 3; ci++) {
+        const int cols = ci == 0 ? 384 : ci == 1 ? 5120 : 64, rows = 37;
+        int8_t *q = malloc((size_t)rows * cols);
+        float *sc = malloc(sizeof(float) * rows * cols / 32), *x = malloc(sizeof(float) * cols);
+        float *y = malloc(sizeof(float) * rows), *yf = malloc(sizeof(float) * rows), bias[37];
+        vm_i8x *px = malloc(sizeof *px);
+        for (int i = 0; i < rows * cols; i++) q[i] = (int8_t)((int)((s = s * 1664525u + 1013904223u) >> 24) - 128);
+        for (int i = 0; i < rows * cols / 32; i++) sc[i] = 0.001f + 0.01f * fabsf(frand(&s));
+        for (int i = 0; i < cols; i++) x[i] = 4 * frand(&s);
+        for (int r = 0; r < rows; r++) bias[r] = frand(&s);
+        x[3] = 0;
+        for (int i = 32; i < 64 && cols > 64; i++) x[i] = 0; /* a zero block: sx = 0 */
+        vm_i8x_prepare(x, cols, px);
+        int bad_x = 0;
+        for (int b = 0; b < cols / 32; b++) {
+            float m = 0;
+            for (int k = 0; k < 32; k++) m = fmaxf(m, fabsf(x[32 * b + k]));
+            const float sxb = m / 127.0f;
+            for (int k = 0; k < 32; k++) {
+                const float t = m > 0 ? x[32 * b + k] * (1.0f / sxb) : 0.0f;
+                const long xq = lrintf(t), xl = lrintf((t - (float)xq) * 256.0f);
+                bad_x += px->xq[32 * b + k] != xq || px->xl[32 * b + k] != (xl > 127 ? 127 : xl < -127 ? -127 : xl);
+            }
+            for (int L = 0; L < 8; L++) {
+                const int8_t *v = px->xq + 32 * b + 4 * L, *w = px->xl + 32 * b + 4 * L;
+                bad_x += px->sx[8 * b + L] != sxb ||
+                         px->corr[8 * b + L] != -128 * (256 * (v[0] + v[1] + v[2] + v[3]) + w[0] + w[1] + w[2] + w[3]);
+            }
+        }
+        CHECKF(bad_x == 0, "i8x prepare (%d cols): %d entries differ", cols, bad_x);
+        for (int r = 0; r < rows; r++) y[r] = yf[r] = -99;
+        vm_gemv_i8x(q, sc, cols, 1, rows, px, bias, y);
+        vm_gemv_i8(q, sc, cols, 1, rows, x, bias, yf);
+        CHECK(y[0] == -99);
+        double worst_rel = 0, worst_bnd = 0;
+        for (int r = 1; r < rows; r++) {
+            double a = bias[r], mag = fabs(bias[r]), bnd = 0;
+            for (int b = 0; b < cols / 32; b++) {
+                const double sw = sc[(size_t)r * cols / 32 + b], sxb = px->sx[8 * b];
+                long d = 0, aq = 0;
+                for (int k = 32 * b; k < 32 * b + 32; k++) {
+                    const long xk = 256L * px->xq[k] + px->xl[k];
+                    d += (long)q[(size_t)r * cols + k] * xk;
+                    aq += labs((long)q[(size_t)r * cols + k]);
+                    mag += fabs(sw * sxb / 256 * q[(size_t)r * cols + k] * xk);
+                }
+                a += sw * sxb / 256 * (double)d;
+                bnd += sw * sxb / 256 * (double)aq;
+            }
+            worst_rel = fmax(worst_rel, fabs(y[r] - a) / (mag + 1e-30));
+            worst_bnd = fmax(worst_bnd, fabs(y[r] - yf[r]) / (bnd + 1e-6 * mag));
+        }
+        printf("gemv int8 x 2-byte x (%d cols, %s): worst |err| / sum|terms| %.3g, vs f32 x: %.3g of the bound\n", cols,
+               vm_gemv_i8x_fast() ? "vnni" : "scalar", worst_rel, worst_bnd);
+        CHECKF(worst_rel < 1e-6, "gemv i8x %d cols: %g", cols, worst_rel);
+        CHECKF(worst_bnd <= 1.0, "gemv i8x %d cols: %g of the rounding bound", cols, worst_bnd);
+        free(q); free(sc); free(x); free(y); free(yf); free(px);
     }
     {
         enum { CC = 384 };

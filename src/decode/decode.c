@@ -139,7 +139,30 @@ static void mask_range(float *l, int lo, int hi)
 
 /* SuppressBlank, SuppressTokens and ApplyTimestampRules, in that order,
  * on one member's logits; `sampled` are its tokens since sample_begin. */
-static void apply_filters(lc_decoder *d, const lc_decode_opts *o, float *l, const int *sampled, int n)
+/* Compact logits (whisper.h): could the exact logits decide the timestamp
+ * rule otherwise? Its timestamps' log-sum-exp lies between that of l − m
+ * and that of l + m, m the margins; open if `text` (exact) is in between. */
+static int ts_rule_open(const lc_decoder *d, int out, const float *l, int tb, int V, float text)
+{
+    float hi_max = -INFINITY, lo_max = -INFINITY;
+    for (int v = tb; v < V; v++) {
+        if (l[v] == -INFINITY) continue;
+        const float m = whisper_logit_margin(d->st, out, v);
+        hi_max = fmaxf(hi_max, l[v] + m);
+        lo_max = fmaxf(lo_max, l[v] - m);
+    }
+    if (hi_max == -INFINITY) return 0;
+    double hs = 0, ls = 0;
+    for (int v = tb; v < V; v++) {
+        if (l[v] == -INFINITY) continue;
+        const float m = whisper_logit_margin(d->st, out, v);
+        hs += exp((double)l[v] + m - hi_max);
+        ls += exp((double)l[v] - m - lo_max);
+    }
+    return text >= lo_max + log(ls) && text <= hi_max + log(hs);
+}
+
+static void apply_filters(lc_decoder *d, const lc_decode_opts *o, float *l, int out, const int *sampled, int n)
 {
     const lc_specials *sp = &d->m->sp;
     const int V = d->n_vocab, tb = sp->ts_begin;
@@ -172,9 +195,18 @@ static void apply_filters(lc_decoder *d, const lc_decode_opts *o, float *l, cons
     }
     /* if the timestamps' total probability beats every text token, force
      * one: logsumexp(logprobs[tb:]) > max(logprobs[:tb]), where both sides
-     * carry the same −lse, so it is compared on the logits themselves */
-    const double ts_lse = log_sum_exp(l + tb, V - tb, d->logprobs);
+     * carry the same −lse, so it is compared on the logits themselves.
+     * Compact logits decide it as exact ones would: the best text token
+     * (after the masks) is made exact, and the timestamps too where their
+     * margins leave the comparison open (a 4-bit proxy's errors over 1501
+     * timestamps moved their sum enough to flip it on a tiny.en model). */
+    whisper_logits_refine(d->st, out, l, 0, tb, 1);
+    double ts_lse = log_sum_exp(l + tb, V - tb, d->logprobs);
     const float text_max = tb > 0 ? vm_max(l, tb) : -INFINITY;
+    if (d->st->logits_approx && ts_lse > -INFINITY && ts_rule_open(d, out, l, tb, V, text_max)) {
+        whisper_logits_refine(d->st, out, l, tb, V, V);
+        ts_lse = log_sum_exp(l + tb, V - tb, d->logprobs);
+    }
     if (ts_lse > -INFINITY && ts_lse > text_max) mask_range(l, 0, tb);
 }
 
@@ -428,19 +460,17 @@ int decode_window(lc_decoder *d, const lc_decode_opts *o, lc_decode_result *r, l
             }
             if (whisper_decode(d->st, n, d->rows_tok, d->rows_seq, d->rows_pos, n, d->rows_out, e)) return -1;
         }
-        /* int8 logits (whisper.h): the best text token, which the timestamp
-         * rule compares with, is made exact on the raw row, and the tokens
-         * that can win after the filters on the filtered copy */
+        /* compact logits (whisper.h): apply_filters makes what the
+         * timestamp rule compares exact, then the tokens that can win */
         const int kk = beam ? G + 1 : 1;
         for (int g = 0, row = 0; g < G; g++) {
             float *l = d->logits + (size_t)g * V;
             if (!beam && d->seqs[(size_t)g * C + len - 1] == eot && i > 0) continue;
             const int out = i == 0 ? 1 : row;
             float *src = d->st->logits + (size_t)out * V;
-            if (i > 0 || g == 0) whisper_logits_refine(d->st, out, src, 0, sp->ts_begin, 1);
             memcpy(l, src, sizeof(float) * (size_t)V);
             row++;
-            apply_filters(d, o, l, d->seqs + (size_t)g * C + n0, len - n0);
+            apply_filters(d, o, l, out, d->seqs + (size_t)g * C + n0, len - n0);
             if (o->temperature == 0) whisper_logits_refine(d->st, out, l, 0, V, kk);
             /* sampling: every token with a share of the probability exact
              * (the 4-bit proxy's errors would skew it, whisper.h) */

@@ -56,6 +56,47 @@ static void gemv_i8_scalar(const int8_t *Q, const float *sc, int cols, int r0, i
     }
 }
 
+/* x for vm_gemv_i8x (vecmath.h): natural order; lane L of a 64-byte chunk
+ * holds bytes 4L..4L+3, so lanes 0-7 are the chunk's first block of 32. */
+static void i8x_prepare_scalar(const float *x, int cols, vm_i8x *p)
+{
+    const int nb = cols / 32;
+    for (int b = 0; b < nb; b++) {
+        const float *xb = x + 32 * b;
+        float mx = 0;
+        for (int k = 0; k < 32; k++) mx = fabsf(xb[k]) > mx ? fabsf(xb[k]) : mx;
+        const float sc = mx / 127.0f, inv = sc > 0 ? 1.0f / sc : 0.0f;
+        for (int k = 0; k < 32; k++) {
+            const float t = xb[k] * inv;
+            const long q = lrintf(t), r = lrintf((t - (float)q) * 256.0f);
+            p->xq[32 * b + k] = (int8_t)(q > 127 ? 127 : q < -127 ? -127 : q);
+            p->xl[32 * b + k] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
+        }
+        for (int L = 0; L < 8; L++) {
+            const int8_t *v = p->xq + 32 * b + 4 * L, *w = p->xl + 32 * b + 4 * L;
+            p->corr[8 * b + L] = -128 * (256 * (v[0] + v[1] + v[2] + v[3]) + w[0] + w[1] + w[2] + w[3]);
+            p->sx[8 * b + L] = sc;
+        }
+    }
+    p->cols = cols;
+}
+
+static void gemv_i8x_scalar(const int8_t *Q, const float *sc, int cols, int r0, int r1, const vm_i8x *x,
+                            const float *b, float *y)
+{
+    for (int r = r0; r < r1; r++) {
+        const int8_t *q = Q + (size_t)r * cols;
+        const float *s = sc + (size_t)r * cols / 32;
+        float acc = 0;
+        for (int k0 = 0; k0 < cols; k0 += 32) {
+            int32_t d = 0;
+            for (int k = k0; k < k0 + 32; k++) d += (int32_t)q[k] * (256 * x->xq[k] + x->xl[k]);
+            acc += (float)d * (s[k0 / 32] * x->sx[k0 / 4] * (1.0f / 256));
+        }
+        y[r] = acc + (b ? b[r] : 0.0f);
+    }
+}
+
 /* The 4-bit proxy (vecmath.h): pair p of blocks is 32 bytes of a row;
  * lane-order position t of the pair is byte t low nibble for t < 32, byte
  * t − 32 high nibble after, and x->xq holds x in that order. */
@@ -419,6 +460,73 @@ AVX512VNNI static void gemv_q4_vnni(const uint8_t *Q, const uint16_t *S, int col
     gemv_q4_scalar(Q, S, cols, r, r1, x, y);
 }
 
+/* vm_i8x_prepare in vectors, the same operations as the scalar version
+ * (max|x|/127, its reciprocal, round to nearest even), so the same bytes:
+ * it runs once per GEMV, serially, on the decoder's critical path. */
+AVX512VNNI static void i8x_prepare_vnni(const float *x, int cols, vm_i8x *p)
+{
+    const __m512i ones = _mm512_set1_epi8(1);
+    for (int c = 0; c < cols / 64; c++) {
+        for (int h = 0; h < 2; h++) {
+            const int b = 2 * c + h;
+            const __m512 x0 = _mm512_loadu_ps(x + 32 * b), x1 = _mm512_loadu_ps(x + 32 * b + 16);
+            const float mx = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
+            const float sc = mx / 127.0f, inv = sc > 0 ? 1.0f / sc : 0.0f;
+            const __m512 vi = _mm512_set1_ps(inv), k256 = _mm512_set1_ps(256.0f);
+            for (int o = 0; o < 32; o += 16) {
+                const __m512 t = _mm512_mul_ps(o ? x1 : x0, vi);
+                const __m512i q = _mm512_cvtps_epi32(t);
+                const __m512i r = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_sub_ps(t, _mm512_cvtepi32_ps(q)), k256));
+                _mm_storeu_si128((__m128i *)(p->xq + 32 * b + o), _mm512_cvtsepi32_epi8(_mm512_max_epi32(_mm512_min_epi32(q, _mm512_set1_epi32(127)), _mm512_set1_epi32(-127))));
+                _mm_storeu_si128((__m128i *)(p->xl + 32 * b + o), _mm512_cvtsepi32_epi8(_mm512_max_epi32(_mm512_min_epi32(r, _mm512_set1_epi32(127)), _mm512_set1_epi32(-127))));
+            }
+            _mm256_storeu_ps(p->sx + 8 * b, _mm256_set1_ps(sc));
+        }
+        const __m512i s4 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, _mm512_loadu_si512(p->xq + 64 * c));
+        const __m512i l4 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, _mm512_loadu_si512(p->xl + 64 * c));
+        const __m512i t4 = _mm512_add_epi32(_mm512_slli_epi32(s4, 8), l4);
+        _mm512_storeu_si512(p->corr + 16 * c, _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(t4, 7)));
+    }
+    p->cols = cols;
+    _mm256_zeroupper();
+}
+
+/* Two rows at a time; per 64 weights and row: the bytes offset to
+ * unsigned (w ^ 0x80 = w + 128), a VPDPBUSD against xq and one against xl
+ * from corr (the offset's share), and each lane's scale s_w·s_x. */
+AVX512VNNI static void gemv_i8x_vnni(const int8_t *Q, const float *S, int cols, int r0, int r1, const vm_i8x *x,
+                                     const float *b, float *y)
+{
+    const int nc = cols / 64;
+    const __m512i off = _mm512_set1_epi8((char)0x80);
+    int r = r0;
+    for (; r + 2 <= r1; r += 2) {
+        const int8_t *q0 = Q + (size_t)r * cols, *q1 = q0 + cols;
+        const float *s0 = S + (size_t)r * cols / 32, *s1 = s0 + cols / 32;
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0;
+        for (int c = 0; c < nc; c++) {
+            _mm_prefetch((const char *)(q0 + 64 * c + PREFETCH_AHEAD * cols), _MM_HINT_T0);
+            _mm_prefetch((const char *)(q1 + 64 * c + PREFETCH_AHEAD * cols), _MM_HINT_T0);
+            const __m512i X = _mm512_loadu_si512(x->xq + 64 * c), XL = _mm512_loadu_si512(x->xl + 64 * c);
+            const __m512i C = _mm512_loadu_si512(x->corr + 16 * c), Z = _mm512_setzero_si512();
+            const __m512 sx = _mm512_loadu_ps(x->sx + 16 * c);
+            const __m512i u0 = _mm512_xor_si512(_mm512_loadu_si512(q0 + 64 * c), off);
+            const __m512i u1 = _mm512_xor_si512(_mm512_loadu_si512(q1 + 64 * c), off);
+            const __m512 w0 = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(s0[2 * c]), _mm512_set1_ps(s0[2 * c + 1]));
+            const __m512 w1 = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(s1[2 * c]), _mm512_set1_ps(s1[2 * c + 1]));
+            /* 256·(u·xq) + u·xl − 128·(256·Σxq + Σxl): |·| < 2^25, exact in int32 */
+            const __m512i d0 = _mm512_add_epi32(_mm512_slli_epi32(_mm512_dpbusd_epi32(Z, u0, X), 8), _mm512_dpbusd_epi32(C, u0, XL));
+            const __m512i d1 = _mm512_add_epi32(_mm512_slli_epi32(_mm512_dpbusd_epi32(Z, u1, X), 8), _mm512_dpbusd_epi32(C, u1, XL));
+            a0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), _mm512_mul_ps(w0, sx), a0);
+            a1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1), _mm512_mul_ps(w1, sx), a1);
+        }
+        y[r] = _mm512_reduce_add_ps(a0) * (1.0f / 256) + (b ? b[r] : 0.0f);
+        y[r + 1] = _mm512_reduce_add_ps(a1) * (1.0f / 256) + (b ? b[r + 1] : 0.0f);
+    }
+    _mm256_zeroupper();
+    gemv_i8x_scalar(Q, S, cols, r, r1, x, b, y);
+}
+
 AVX512 static float dot_q8lo_avx512(const int8_t *q, const int8_t *lo, const float *sc, const float *x, int cols)
 {
 #define I8(p) _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p))))
@@ -497,64 +605,127 @@ AVX2 static void gemv_i8_avx2(const int8_t *Q, const float *sc, int cols, int r0
 
 /* Cross-attention over whole f16 rows (all heads of a position at once, so
  * K and V stream through contiguously): see vecmath.h. */
-static void xscores_scalar(const uint16_t *K, int ld, int n, const float *q, int n_head, int dh, float scale,
+/* Cross-attention on the blocked f16 layout (vecmath.h): per block of
+ * VM_XBLK positions and head, K as [dh][VM_XBLK] (a position per lane, so
+ * the scores need no horizontal sums) and V as [VM_XBLK][dh]. */
+static void xscores_scalar(const uint16_t *K, int nblk, const float *q, int n_head, int dh, float scale,
                            float *out, int ostride)
 {
-    for (int j = 0; j < n; j++)
+    for (int b = 0; b < nblk; b++)
         for (int h = 0; h < n_head; h++) {
-            float a = 0;
-            for (int i = 0; i < dh; i++) a += q[h * dh + i] * quant_f16_to_f32(K[(size_t)j * ld + h * dh + i]);
-            out[(size_t)h * ostride + j] = a * scale;
+            const uint16_t *kb = K + ((size_t)b * n_head + h) * dh * VM_XBLK;
+            for (int j = 0; j < VM_XBLK; j++) {
+                float a = 0;
+                for (int i = 0; i < dh; i++) a += q[h * dh + i] * quant_f16_to_f32(kb[i * VM_XBLK + j]);
+                out[(size_t)h * ostride + b * VM_XBLK + j] = a * scale;
+            }
         }
 }
 
-static void xaccum_scalar(const uint16_t *V, int ld, int n, const float *p, int pstride, int n_head, int dh,
-                          float *acc)
+static void xaccum_scalar(const uint16_t *V, int nblk, const float *p, int pstride, int n_head, int dh, float *acc)
 {
-    for (int j = 0; j < n; j++)
+    for (int b = 0; b < nblk; b++)
         for (int h = 0; h < n_head; h++) {
-            const float w = p[(size_t)h * pstride + j];
-            for (int i = 0; i < dh; i++) acc[h * dh + i] += w * quant_f16_to_f32(V[(size_t)j * ld + h * dh + i]);
+            const uint16_t *vb = V + ((size_t)b * n_head + h) * VM_XBLK * dh;
+            for (int j = 0; j < VM_XBLK; j++) {
+                const float w = p[(size_t)h * pstride + b * VM_XBLK + j];
+                for (int i = 0; i < dh; i++) acc[h * dh + i] += w * quant_f16_to_f32(vb[j * dh + i]);
+            }
         }
 }
 
-AVX512 static void xscores_avx512(const uint16_t *K, int ld, int n, const float *q, int n_head, int dh,
-                                  float scale, float *out, int ostride)
+/* The same in AVX2: a block's 16 positions as two vectors of 8. */
+AVX2 static void xscores_avx2(const uint16_t *K, int nblk, const float *q, int n_head, int dh, float scale,
+                              float *out, int ostride)
 {
-    if (dh % 16) { xscores_scalar(K, ld, n, q, n_head, dh, scale, out, ostride); return; }
-    for (int j = 0; j < n; j++) {
-        const uint16_t *k = K + (size_t)j * ld;
-        _mm_prefetch((const char *)(k + PREFETCH_AHEAD * ld), _MM_HINT_T0);
-        _mm_prefetch((const char *)(k + PREFETCH_AHEAD * ld + 32), _MM_HINT_T0);
+    if (dh % 2) { xscores_scalar(K, nblk, q, n_head, dh, scale, out, ostride); return; }
+    for (int b = 0; b < nblk; b++)
         for (int h = 0; h < n_head; h++) {
-            const uint16_t *kh = k + h * dh;
+            const uint16_t *kb = K + ((size_t)b * n_head + h) * dh * VM_XBLK;
             const float *qh = q + h * dh;
-            __m512 a = _mm512_setzero_ps();
-            for (int i = 0; i < dh; i += 16)
-                a = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(kh + i))),
-                                    _mm512_loadu_ps(qh + i), a);
-            out[(size_t)h * ostride + j] = _mm512_reduce_add_ps(a) * scale;
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+#define KR(i, o) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(kb + (i) * VM_XBLK + (o))))
+            for (int i = 0; i < dh; i += 2) {
+                const __m256 q0 = _mm256_set1_ps(qh[i]), q1 = _mm256_set1_ps(qh[i + 1]);
+                a0 = _mm256_fmadd_ps(KR(i, 0), q0, a0);
+                a1 = _mm256_fmadd_ps(KR(i, 8), q0, a1);
+                a2 = _mm256_fmadd_ps(KR(i + 1, 0), q1, a2);
+                a3 = _mm256_fmadd_ps(KR(i + 1, 8), q1, a3);
+            }
+#undef KR
+            const __m256 sc = _mm256_set1_ps(scale);
+            float *o = out + (size_t)h * ostride + b * VM_XBLK;
+            _mm256_storeu_ps(o, _mm256_mul_ps(_mm256_add_ps(a0, a2), sc));
+            _mm256_storeu_ps(o + 8, _mm256_mul_ps(_mm256_add_ps(a1, a3), sc));
         }
-    }
 }
 
-AVX512 static void xaccum_avx512(const uint16_t *V, int ld, int n, const float *p, int pstride, int n_head,
-                                 int dh, float *acc)
+AVX2 static void xaccum_avx2(const uint16_t *V, int nblk, const float *p, int pstride, int n_head, int dh, float *acc)
 {
-    if (dh % 16) { xaccum_scalar(V, ld, n, p, pstride, n_head, dh, acc); return; }
-    for (int j = 0; j < n; j++) {
-        const uint16_t *v = V + (size_t)j * ld;
-        _mm_prefetch((const char *)(v + PREFETCH_AHEAD * ld), _MM_HINT_T0);
-        _mm_prefetch((const char *)(v + PREFETCH_AHEAD * ld + 32), _MM_HINT_T0);
+    if (dh % 8) { xaccum_scalar(V, nblk, p, pstride, n_head, dh, acc); return; }
+    for (int b = 0; b < nblk; b++)
         for (int h = 0; h < n_head; h++) {
-            const __m512 w = _mm512_set1_ps(p[(size_t)h * pstride + j]);
-            float *ah = acc + h * dh;
-            const uint16_t *vh = v + h * dh;
-            for (int i = 0; i < dh; i += 16)
-                _mm512_storeu_ps(ah + i, _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(vh + i))),
-                                                         w, _mm512_loadu_ps(ah + i)));
+            const uint16_t *vb = V + ((size_t)b * n_head + h) * VM_XBLK * dh;
+            const float *ph = p + (size_t)h * pstride + b * VM_XBLK;
+            for (int i = 0; i < dh; i += 8) {
+                __m256 a = _mm256_loadu_ps(acc + h * dh + i);
+                for (int j = 0; j < VM_XBLK; j++)
+                    a = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(vb + j * dh + i))),
+                                        _mm256_set1_ps(ph[j]), a);
+                _mm256_storeu_ps(acc + h * dh + i, a);
+            }
         }
-    }
+}
+
+/* dh = 64 (every Whisper size): 4 accumulators of 16 lanes, each a chain
+ * of 16 FMAs; K and V stream through in order, a block's heads adjacent. */
+AVX512 static void xscores_avx512(const uint16_t *K, int nblk, const float *q, int n_head, int dh, float scale,
+                                  float *out, int ostride)
+{
+    if (dh != 64) { xscores_scalar(K, nblk, q, n_head, dh, scale, out, ostride); return; }
+    for (int b = 0; b < nblk; b++)
+        for (int h = 0; h < n_head; h++) {
+            const uint16_t *kb = K + ((size_t)b * n_head + h) * 64 * VM_XBLK;
+            const float *qh = q + h * 64;
+            _mm_prefetch((const char *)(kb + 2 * n_head * 64 * VM_XBLK), _MM_HINT_T0);
+            __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+#define KR(i) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(kb + (i) * VM_XBLK)))
+            for (int i = 0; i < 64; i += 4) {
+                a0 = _mm512_fmadd_ps(KR(i), _mm512_set1_ps(qh[i]), a0);
+                a1 = _mm512_fmadd_ps(KR(i + 1), _mm512_set1_ps(qh[i + 1]), a1);
+                a2 = _mm512_fmadd_ps(KR(i + 2), _mm512_set1_ps(qh[i + 2]), a2);
+                a3 = _mm512_fmadd_ps(KR(i + 3), _mm512_set1_ps(qh[i + 3]), a3);
+            }
+#undef KR
+            const __m512 sum = _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
+            _mm512_storeu_ps(out + (size_t)h * ostride + b * VM_XBLK, _mm512_mul_ps(sum, _mm512_set1_ps(scale)));
+        }
+}
+
+AVX512 static void xaccum_avx512(const uint16_t *V, int nblk, const float *p, int pstride, int n_head, int dh,
+                                 float *acc)
+{
+    if (dh != 64) { xaccum_scalar(V, nblk, p, pstride, n_head, dh, acc); return; }
+    for (int b = 0; b < nblk; b++)
+        for (int h = 0; h < n_head; h++) {
+            const uint16_t *vb = V + ((size_t)b * n_head + h) * VM_XBLK * 64;
+            const float *ph = p + (size_t)h * pstride + b * VM_XBLK;
+            float *ah = acc + h * 64;
+            _mm_prefetch((const char *)(vb + 2 * n_head * 64 * VM_XBLK), _MM_HINT_T0);
+            __m512 a0 = _mm512_loadu_ps(ah), a1 = _mm512_loadu_ps(ah + 16);
+            __m512 a2 = _mm512_loadu_ps(ah + 32), a3 = _mm512_loadu_ps(ah + 48);
+#define VR(j, i) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(vb + (j) * 64 + (i))))
+            for (int j = 0; j < VM_XBLK; j++) {
+                const __m512 w = _mm512_set1_ps(ph[j]);
+                a0 = _mm512_fmadd_ps(VR(j, 0), w, a0);
+                a1 = _mm512_fmadd_ps(VR(j, 16), w, a1);
+                a2 = _mm512_fmadd_ps(VR(j, 32), w, a2);
+                a3 = _mm512_fmadd_ps(VR(j, 48), w, a3);
+            }
+#undef VR
+            _mm512_storeu_ps(ah, a0); _mm512_storeu_ps(ah + 16, a1);
+            _mm512_storeu_ps(ah + 32, a2); _mm512_storeu_ps(ah + 48, a3);
+        }
 }
 
 /* int8 logits' candidates (whisper_logits_refine): the largest lower bound
@@ -621,21 +792,23 @@ typedef struct vm_ops {
     void (*gemv_f16)(const uint16_t *, int, int, int, const float *, const float *, float *);
     void (*gemv_i8)(const int8_t *, const float *, int, int, int, const float *, const float *, float *,
                     const float *, float *);
-    void (*xscores)(const uint16_t *, int, int, const float *, int, int, float, float *, int);
-    void (*xaccum)(const uint16_t *, int, int, const float *, int, int, int, float *);
+    void (*xscores)(const uint16_t *, int, const float *, int, int, float, float *, int);
+    void (*xaccum)(const uint16_t *, int, const float *, int, int, int, float *);
     float (*bmax)(const float *, const float *, float, int);
     int (*bsel)(const float *, const float *, float, float, int, int *);
     void (*gemv_q4)(const uint8_t *, const uint16_t *, int, int, int, const vm_q4x *, float *);
     float (*dot_q8lo)(const int8_t *, const int8_t *, const float *, const float *, int);
-    int q4_fast;                /* the 4-bit proxy outruns int8 here */
+    void (*gemv_i8x)(const int8_t *, const float *, int, int, int, const vm_i8x *, const float *, float *);
+    void (*i8x_prep)(const float *, int, vm_i8x *);
+    int q4_fast;                /* VPDPBUSD: the integer kernels (4-bit proxy, i8x) outrun the float ones */
 } vm_ops;
 
 static const vm_ops *ops(void)
 {
-    static const vm_ops scalar = { "scalar", max_scalar, exp_sum_scalar, gelu_scalar, gemv_f16_scalar, gemv_i8_scalar, xscores_scalar, xaccum_scalar, bmax_scalar, bsel_scalar, gemv_q4_scalar, dot_q8lo_scalar, 0 };
-    static const vm_ops avx2 = { "avx2", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx2, gemv_i8_avx2, xscores_scalar, xaccum_scalar, bmax_scalar, bsel_scalar, gemv_q4_scalar, dot_q8lo_scalar, 0 };
-    static const vm_ops avx512 = { "avx512", max_avx512, exp_sum_avx512, gelu_avx512, gemv_f16_avx512, gemv_i8_avx512, xscores_avx512, xaccum_avx512, bmax_avx512, bsel_avx512, gemv_q4_scalar, dot_q8lo_avx512, 0 };
-    static const vm_ops avx512vnni = { "avx512", max_avx512, exp_sum_avx512, gelu_avx512, gemv_f16_avx512, gemv_i8_avx512, xscores_avx512, xaccum_avx512, bmax_avx512, bsel_avx512, gemv_q4_vnni, dot_q8lo_avx512, 1 };
+    static const vm_ops scalar = { "scalar", max_scalar, exp_sum_scalar, gelu_scalar, gemv_f16_scalar, gemv_i8_scalar, xscores_scalar, xaccum_scalar, bmax_scalar, bsel_scalar, gemv_q4_scalar, dot_q8lo_scalar, gemv_i8x_scalar, i8x_prepare_scalar, 0 };
+    static const vm_ops avx2 = { "avx2", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx2, gemv_i8_avx2, xscores_avx2, xaccum_avx2, bmax_scalar, bsel_scalar, gemv_q4_scalar, dot_q8lo_scalar, gemv_i8x_scalar, i8x_prepare_scalar, 0 };
+    static const vm_ops avx512 = { "avx512", max_avx512, exp_sum_avx512, gelu_avx512, gemv_f16_avx512, gemv_i8_avx512, xscores_avx512, xaccum_avx512, bmax_avx512, bsel_avx512, gemv_q4_scalar, dot_q8lo_avx512, gemv_i8x_scalar, i8x_prepare_scalar, 0 };
+    static const vm_ops avx512vnni = { "avx512", max_avx512, exp_sum_avx512, gelu_avx512, gemv_f16_avx512, gemv_i8_avx512, xscores_avx512, xaccum_avx512, bmax_avx512, bsel_avx512, gemv_q4_vnni, dot_q8lo_avx512, gemv_i8x_vnni, i8x_prepare_vnni, 1 };
     static const vm_ops *chosen;
     if (!chosen) { /* benign race: every thread picks the same table */
         __builtin_cpu_init();
@@ -648,6 +821,14 @@ static const vm_ops *ops(void)
 }
 
 const char *vm_isa(void) { return ops()->isa; }
+int vm_gemv_i8x_fast(void) { return ops()->q4_fast; }
+void vm_i8x_prepare(const float *x, int cols, vm_i8x *p) { ops()->i8x_prep(x, cols, p); }
+
+void vm_gemv_i8x(const int8_t *Q, const float *scale, int cols, int r0, int r1, const vm_i8x *x, const float *b,
+                 float *y)
+{
+    ops()->gemv_i8x(Q, scale, cols, r0, r1, x, b, y);
+}
 float vm_max(const float *x, int n) { return ops()->max(x, n); }
 double vm_exp_sum(float *x, int n, float mx) { return ops()->exp_sum(x, n, mx); }
 void vm_gelu(float *x, size_t n) { ops()->gelu(x, n); }
@@ -686,16 +867,15 @@ void vm_gemv_i8_bound(const int8_t *Q, const float *scale, int cols, int r0, int
     ops()->gemv_i8(Q, scale, cols, r0, r1, x, NULL, y, hb, bnd);
 }
 
-void vm_xattn_scores_f16(const uint16_t *K, int ld, int n, const float *q, int n_head, int dh, float scale,
-                         float *out, int ostride)
+void vm_xattn_scores_blk(const uint16_t *K, int nblk, const float *q, int n_head, int dh, float scale, float *out,
+                         int ostride)
 {
-    ops()->xscores(K, ld, n, q, n_head, dh, scale, out, ostride);
+    ops()->xscores(K, nblk, q, n_head, dh, scale, out, ostride);
 }
 
-void vm_xattn_accum_f16(const uint16_t *V, int ld, int n, const float *p, int pstride, int n_head, int dh,
-                        float *acc)
+void vm_xattn_accum_blk(const uint16_t *V, int nblk, const float *p, int pstride, int n_head, int dh, float *acc)
 {
-    ops()->xaccum(V, ld, n, p, pstride, n_head, dh, acc);
+    ops()->xaccum(V, nblk, p, pstride, n_head, dh, acc);
 }
 
 float vm_bound_max(const float *l, const float *b, float c, int n) { return ops()->bmax(l, b, c, n); }

@@ -40,16 +40,20 @@ void vm_gemv_i8(const int8_t *Q, const float *scale, int cols, int r0, int r1, c
 void vm_gemv_i8_bound(const int8_t *Q, const float *scale, int cols, int r0, int r1, const float *x,
                       const float *hb, float *y, float *bnd);
 
-/* Attention over f16 rows (the decoder's cross-attention K/V), whole rows,
- * every head of a position at once (K and V stream through contiguously;
- * the decoder splits positions over threads):
- *   out[h·ostride + j] = scale · Σ_i q[h·dh + i]·K[j·ld + h·dh + i]
- *   acc[h·dh + i]     += Σ_j p[h·pstride + j]·V[j·ld + h·dh + i]
- * for j < n, h < n_head, i < dh. */
-void vm_xattn_scores_f16(const uint16_t *K, int ld, int n, const float *q, int n_head, int dh, float scale,
-                         float *out, int ostride);
-void vm_xattn_accum_f16(const uint16_t *V, int ld, int n, const float *p, int pstride, int n_head, int dh,
-                        float *acc);
+/* Cross-attention over the window's f16 K/V in blocks of VM_XBLK
+ * positions (whisper.c writes them so, once per window), each block every
+ * head's K as [dh][VM_XBLK] and then every head's V as [VM_XBLK][dh]:
+ *   K(b, h)[i][j] at K[((b·n_head + h)·dh + i)·VM_XBLK + j]
+ *   V(b, h)[j][i] at V[((b·n_head + h)·VM_XBLK + j)·dh + i]
+ * for nblk blocks from K and V (the decoder splits blocks over threads):
+ *   out[h·ostride + b·VM_XBLK + j] = scale · Σ_i q[h·dh + i]·K(b, h)[i][j]
+ *   acc[h·dh + i]                += Σ_j p[h·pstride + b·VM_XBLK + j]·V(b, h)[j][i]
+ * K with a position per vector lane, the scores need no horizontal sums;
+ * both stream through memory in order. */
+#define VM_XBLK 16
+void vm_xattn_scores_blk(const uint16_t *K, int nblk, const float *q, int n_head, int dh, float scale, float *out,
+                         int ostride);
+void vm_xattn_accum_blk(const uint16_t *V, int nblk, const float *p, int pstride, int n_head, int dh, float *acc);
 
 /* max_i (l[i] − c·b[i]), and the indices i (ascending, into idx, which
  * holds n) with l[i] + c·b[i] ≥ thr; returns their count. For the int8
@@ -81,6 +85,33 @@ int vm_gemv_q4_fast(void);
 /* Σ_b scale[b] · Σ_{k in b} (q[k] + lo[k]/254)·x[k]: an int8 logits row
  * with its residual (model.h LC_Q8_LO), for the tokens rescored. */
 float vm_dot_q8lo(const int8_t *q, const int8_t *lo, const float *scale, const float *x, int cols);
+
+/* Decoder block GEMVs in integer arithmetic (whisper.c, where fast): x
+ * in 16 bits per block of 32 as two int8 (sx = max|x|/127, xq = round(x/sx),
+ * xl = round(256·(x/sx − xq)), so |x − sx·(xq + xl/256)| ≤ sx/256), then
+ *   y[r] = Σ_b scale[r·cols/32 + b] · sx_b/256 · Σ_{k in b} q[r][k]·(256·xq_k + xl_k)  (+ b[r])
+ * with the inner sums exact in int32 (VNNI: two VPDPBUSD per 64 weights,
+ * the weights offset to unsigned and the offset taken back through corr).
+ * So |y − vm_gemv_i8(x)| ≤ Σ_b |scale_b|·(sx_b/256)·Σ_{k in b}|q_k| (+ f32
+ * rounding). One byte of x (whisper.cpp's q8_0 dot products) flipped a
+ * near-tie of a tiny.en model's tokens against f32; with the second byte
+ * its tokens stay those of f32 x. cols: a multiple of 64, ≤
+ * VM_I8X_MAX_COLS (large's MLP, 4·1280). vm_i8x_prepare runs once per
+ * vector and serves any number of matrices. */
+#define VM_I8X_MAX_COLS 5120
+typedef struct vm_i8x {
+    int8_t xq[VM_I8X_MAX_COLS];
+    int8_t xl[VM_I8X_MAX_COLS];         /* round(256·(x/sx − xq)): x's next 8 bits */
+    int32_t corr[VM_I8X_MAX_COLS / 4];  /* −128 · Σ of each 4-byte lane's 256·xq + xl */
+    float sx[VM_I8X_MAX_COLS / 4];      /* each lane's block scale */
+    int cols;
+} vm_i8x;
+void vm_i8x_prepare(const float *x, int cols, vm_i8x *p);
+void vm_gemv_i8x(const int8_t *Q, const float *scale, int cols, int r0, int r1, const vm_i8x *x, const float *b,
+                 float *y);
+/* 1 where vm_gemv_i8x is vectorised (AVX-512 VNNI): there it needs a
+ * third of vm_gemv_i8's instructions per weight, which were the limit. */
+int vm_gemv_i8x_fast(void);
 
 /* Name of the kernel set in use: "avx512", "avx2" or "scalar". */
 const char *vm_isa(void);

@@ -113,6 +113,7 @@ typedef struct gemv_job {
     float *y;
     const float *hb;            /* with bnd: int8 logits and their bounds */
     float *bnd;
+    const vm_i8x *xq;           /* x in int8 (vm_gemv_i8x), or NULL */
 } gemv_job;
 
 /* Thread ith's rows [*lo, *hi) of `rows`, in whole units of `unroll` (the
@@ -131,6 +132,7 @@ static void gemv_part(void *c, int ith, int nth)
     int lo, hi;
     if (!rows_part(j->W->rows, 4, ith, nth, &lo, &hi)) return;
     if (j->bnd) vm_gemv_i8_bound(j->W->q, j->W->scale, j->W->cols, lo, hi, j->x, j->hb, j->y, j->bnd);
+    else if (j->xq) vm_gemv_i8x(j->W->q, j->W->scale, j->W->cols, lo, hi, j->xq, j->b, j->y);
     else if (j->W->q) vm_gemv_i8(j->W->q, j->W->scale, j->W->cols, lo, hi, j->x, j->b, j->y);
     else vm_gemv_f16(j->W->w, j->W->cols, lo, hi, j->x, j->b, j->y);
 }
@@ -164,11 +166,22 @@ static void q4_part(void *vc, int ith, int nth)
  * beams), f32 GEMM for batches (the prompt). */
 #define GEMV_MAX_ROWS 4
 
-static void dense_dec(int M, const float *A, const lc_mat *W, const lc_mat16 *W16, const float *bias, float *C)
+/* x in int8 for the VNNI kernel (st->i8x, NULL where not used): int8
+ * weights, a width the kernel takes */
+static const vm_i8x *dec_xq(lc_state *st, const lc_mat16 *W16, const float *x)
+{
+    if (!st->i8x || !W16 || !W16->q || W16->cols % 64 || W16->cols > VM_I8X_MAX_COLS) return NULL;
+    vm_i8x_prepare(x, W16->cols, st->i8x);
+    return st->i8x;
+}
+
+static void dense_dec(lc_state *st, int M, const float *A, const lc_mat *W, const lc_mat16 *W16, const float *bias,
+                      float *C)
 {
     if (!W16 || (M > GEMV_MAX_ROWS && W->w)) { dense_cpu(M, A, W, bias, C); return; }
     for (int i = 0; i < M; i++) {
-        gemv_job j = { W16, A + (size_t)i * W->cols, bias, C + (size_t)i * W->rows, NULL, NULL };
+        const float *x = A + (size_t)i * W->cols;
+        gemv_job j = { W16, x, bias, C + (size_t)i * W->rows, NULL, NULL, dec_xq(st, W16, x) };
         /* below ~64k weights (128 KB of f16) a fork-join costs more than the
          * second core saves (measured on tiny.en: 2^14 and 2^20 are both slower) */
         pool_run((size_t)W->rows * W->cols >= (1u << 16) ? blas_pool() : NULL, gemv_part, &j);
@@ -185,22 +198,74 @@ static void gemv3_part(void *c, int ith, int nth)
     for (int i = 0; i < 3; i++) gemv_part(&g->j[i], ith, nth);
 }
 
-static void dense_dec_qkv(int M, const float *A, const lc_attn_w *W, const lc_dec16 *C, float *q, float *k, float *v)
+static void dense_dec_qkv(lc_state *st, int M, const float *A, const lc_attn_w *W, const lc_dec16 *C, float *q,
+                          float *k, float *v)
 {
     if (!C || (M > GEMV_MAX_ROWS && W->q.w)) {
-        dense_dec(M, A, &W->q, C ? &C->q : NULL, W->q_b, q);
-        dense_dec(M, A, &W->k, C ? &C->k : NULL, NULL, k);
-        dense_dec(M, A, &W->v, C ? &C->v : NULL, W->v_b, v);
+        dense_dec(st, M, A, &W->q, C ? &C->q : NULL, W->q_b, q);
+        dense_dec(st, M, A, &W->k, C ? &C->k : NULL, NULL, k);
+        dense_dec(st, M, A, &W->v, C ? &C->v : NULL, W->v_b, v);
         return;
     }
     const int ts = W->q.cols;
     for (int i = 0; i < M; i++) {
         const float *x = A + (size_t)i * ts;
-        gemv3_job g = { { { &C->q, x, W->q_b, q + (size_t)i * W->q.rows, NULL, NULL },
-                          { &C->k, x, NULL, k + (size_t)i * W->k.rows, NULL, NULL },
-                          { &C->v, x, W->v_b, v + (size_t)i * W->v.rows, NULL, NULL } } };
+        const vm_i8x *xq = dec_xq(st, &C->q, x); /* q, k and v share x's int8 form */
+        gemv3_job g = { { { &C->q, x, W->q_b, q + (size_t)i * W->q.rows, NULL, NULL, xq },
+                          { &C->k, x, NULL, k + (size_t)i * W->k.rows, NULL, NULL, xq },
+                          { &C->v, x, W->v_b, v + (size_t)i * W->v.rows, NULL, NULL, xq } } };
         pool_run(blas_pool(), gemv3_part, &g);
     }
+}
+
+/* ---- cross K/V in blocks (vecmath.h's layout) -------------------------------------- */
+
+/* position blocks of VM_XBLK covering n positions (the last one padded) */
+static int xblocks(int n) { return (n + VM_XBLK - 1) / VM_XBLK; }
+
+/* f32 row-major K and V [A][ts] into the blocked f16 layout; the padding
+ * positions get zeros (a zero V row adds nothing, whatever its weight). */
+static void xkv_block(const float *k, const float *v, int A, int ts, int H, uint16_t *kb, uint16_t *vb)
+{
+    const int dh = ts / H;
+    float t[64 * VM_XBLK];
+    for (int b = 0; b < xblocks(A); b++)
+        for (int h = 0; h < H; h++) {
+            const size_t o = ((size_t)b * H + h) * dh * VM_XBLK;
+            for (int i0 = 0; i0 < dh; i0 += 64) { /* K transposed, 64 dims at a time */
+                const int ni = dh - i0 < 64 ? dh - i0 : 64;
+                for (int j = 0; j < VM_XBLK; j++) {
+                    const int p = b * VM_XBLK + j;
+                    for (int i = 0; i < ni; i++) t[i * VM_XBLK + j] = p < A ? k[(size_t)p * ts + h * dh + i0 + i] : 0.0f;
+                }
+                quant_f32_to_f16_row(t, kb + o + (size_t)i0 * VM_XBLK, (size_t)ni * VM_XBLK);
+            }
+            for (int j = 0; j < VM_XBLK; j++) {
+                const int p = b * VM_XBLK + j;
+                uint16_t *d = vb + o + (size_t)j * dh;
+                if (p < A) quant_f32_to_f16_row(v + (size_t)p * ts + h * dh, d, (size_t)dh);
+                else memset(d, 0, sizeof(uint16_t) * dh);
+            }
+        }
+}
+
+/* One layer's blocked f16 K/V back to f32 rows [A][ts] (a prompt's batch). */
+static void xkv_unblock(const uint16_t *kb, const uint16_t *vb, int A, int ts, int H, float *k, float *v)
+{
+    const int dh = ts / H;
+    float t[64 * VM_XBLK];
+    for (int b = 0; b < xblocks(A); b++)
+        for (int h = 0; h < H; h++) {
+            const size_t o = ((size_t)b * H + h) * dh * VM_XBLK;
+            for (int i0 = 0; i0 < dh; i0 += 64) {
+                const int ni = dh - i0 < 64 ? dh - i0 : 64;
+                quant_f16_to_f32_row(kb + o + (size_t)i0 * VM_XBLK, t, (size_t)ni * VM_XBLK);
+                for (int j = 0; j < VM_XBLK && b * VM_XBLK + j < A; j++)
+                    for (int i = 0; i < ni; i++) k[(size_t)(b * VM_XBLK + j) * ts + h * dh + i0 + i] = t[i * VM_XBLK + j];
+            }
+            for (int j = 0; j < VM_XBLK && b * VM_XBLK + j < A; j++)
+                quant_f16_to_f32_row(vb + o + (size_t)j * dh, v + (size_t)(b * VM_XBLK + j) * ts + h * dh, (size_t)dh);
+        }
 }
 
 /* ---- state ------------------------------------------------------------------ */
@@ -236,11 +301,11 @@ lc_state *state_create(const lc_model *m, lc_backend *b, int n_seq, lc_err *e)
         /* the decoder reads cross K/V once per token: half the bytes in f16,
          * and no f32 copy (18 MB for tiny): the encoder stages a layer at a
          * time, prompts widen a layer at a time (whisper_decode) */
-        if (!(st->cross_k16 = malloc(sizeof(uint16_t) * L * A * ts)) ||
-            !(st->cross_v16 = malloc(sizeof(uint16_t) * L * A * ts)))
+        const size_t n16 = L * xblocks(A) * VM_XBLK * ts;
+        if (!(st->cross_k16 = malloc(sizeof(uint16_t) * n16)) || !(st->cross_v16 = malloc(sizeof(uint16_t) * n16)))
             goto oom;
-        lc_prefault(st->cross_k16, sizeof(uint16_t) * L * A * ts);
-        lc_prefault(st->cross_v16, sizeof(uint16_t) * L * A * ts);
+        lc_prefault(st->cross_k16, sizeof(uint16_t) * n16);
+        lc_prefault(st->cross_v16, sizeof(uint16_t) * n16);
     }
     ALLOC(st->kv_k, (size_t)n_seq * L * hp->n_text_ctx * ts);
     ALLOC(st->kv_v, (size_t)n_seq * L * hp->n_text_ctx * ts);
@@ -260,6 +325,11 @@ lc_state *state_create(const lc_model *m, lc_backend *b, int n_seq, lc_err *e)
          * more on per-row work (scales, the final sum) than half the bytes
          * save (a 64-wide test model decoded 4x slower) */
         st->logits_q4 = vm_gemv_q4_fast() && ts >= 256;
+    }
+    /* i8x only for the block matrices: the logits keep x in f32 (their
+     * bound, and the rescoring's exactness, are stated for it) */
+    if (m->compact == LC_COMPACT_INT8 && vm_gemv_i8x_fast()) {
+        if (!(st->i8x = aligned_alloc(64, (sizeof *st->i8x + 63) / 64 * 64))) goto oom;
     }
     if (m->tok16.lo) {
         if (!(st->logit_bnd = malloc(sizeof(float) * R * (size_t)hp->n_vocab)) ||
@@ -290,6 +360,7 @@ void state_free(lc_state *st)
     free(st->hb);
     free(st->cand);
     free(st->q4x);
+    free(st->i8x);
     free(st);
 }
 
@@ -527,8 +598,8 @@ int whisper_encode(lc_state *st, const float *mel, lc_err *e)
             backend_gemm(b, A, st->enc_out, s, &L->cross.v, L->cross.v_b, cv, s, e))
             return -1;
         if (st->cross_k16) {
-            quant_f32_to_f16_row(ck, st->cross_k16 + (size_t)l * As, As);
-            quant_f32_to_f16_row(cv, st->cross_v16 + (size_t)l * As, As);
+            const size_t per = (size_t)xblocks(A) * VM_XBLK * s;
+            xkv_block(ck, cv, A, s, hp->n_text_head, st->cross_k16 + l * per, st->cross_v16 + l * per);
         }
     }
     st->t.encode += now_ms() - t0;
@@ -537,9 +608,9 @@ int whisper_encode(lc_state *st, const float *mel, lc_err *e)
 
 /* ---- decoder (cross-attention on f16) ------------------------------------------------- */
 
-/* Cross-attention of a few rows over the window's f16 K/V, the positions
- * split over the pool so each thread streams its share of K and V rows
- * once, whole rows (all heads) at a time. Each thread keeps, per row and
+/* Cross-attention of a few rows over the window's f16 K/V, the position
+ * blocks (vecmath.h) split over the pool so each thread streams its share
+ * of K and V once, all heads of a block together. Each thread keeps, per row and
  * head, a partial softmax (its max m and sum l of exp(s − m)) and the
  * unnormalised P·V; xattn_merge combines them (split-K "flash decoding").
  * Why not heads over threads: a head is 128 bytes of every 768-byte row,
@@ -571,9 +642,10 @@ static void xattn_part(void *c, int ith, int nth)
     const int H = j->n_head, ts = j->n_state, dh = ts / H;
     const float scale = 1.0f / sqrtf((float)dh);
     if (ith == 0) j->nth = nth;
-    int p0, p1;
-    pool_range(j->n_kv, ith, nth, &p0, &p1);
-    const int np = p1 - p0;
+    int b0, b1;
+    pool_range(xblocks(j->n_kv), ith, nth, &b0, &b1);
+    const int p0 = b0 * VM_XBLK, p1 = b1 * VM_XBLK < j->n_kv ? b1 * VM_XBLK : j->n_kv, np = p1 - p0;
+    const size_t blk = (size_t)ts * VM_XBLK; /* elements per block */
     float *sc = xattn_scores(j, ith);
     for (int r = 0; r < j->n; r++) {
         float *ar = xattn_acc(j, ith, r), *mr = xattn_ml(j, ith, r);
@@ -582,14 +654,15 @@ static void xattn_part(void *c, int ith, int nth)
             for (int h = 0; h < H; h++) { mr[h] = -INFINITY; mr[H + h] = 0.0f; }
             continue;
         }
-        vm_xattn_scores_f16(j->k + (size_t)p0 * ts, ts, np, j->q + (size_t)r * ts, H, dh, scale, sc, j->chunk);
+        vm_xattn_scores_blk(j->k + b0 * blk, b1 - b0, j->q + (size_t)r * ts, H, dh, scale, sc, j->chunk);
         for (int h = 0; h < H; h++) {
             float *s = sc + (size_t)h * j->chunk;
             const float m = vm_max(s, np);
             mr[h] = m;
             mr[H + h] = (float)vm_exp_sum(s, np, m); /* s = exp(s − m) in place */
+            for (int t = np; t < (b1 - b0) * VM_XBLK; t++) s[t] = 0.0f; /* the padding's weight */
         }
-        vm_xattn_accum_f16(j->v + (size_t)p0 * ts, ts, np, sc, j->chunk, H, dh, ar);
+        vm_xattn_accum_blk(j->v + b0 * blk, b1 - b0, sc, j->chunk, H, dh, ar);
     }
 }
 
@@ -711,23 +784,24 @@ int whisper_decode(lc_state *st, int n, const int *tok, const int *seq, const in
         const lc_dec_layer *L = &m->dec[l];
         const lc_dec16 *C = m->dec16 ? &m->dec16[l] : NULL;
         layer_norm(st->dx, st->dh, n, ts, L->attn.ln_w, L->attn.ln_b);
-        dense_dec_qkv(n, st->dh, &L->attn, C, st->dq, st->dk, st->dv);
+        dense_dec_qkv(st, n, st->dh, &L->attn, C, st->dq, st->dk, st->dv);
         for (int r = 0; r < n; r++) {
             memcpy(kv_row(st, st->kv_k, seq[r], l, pos[r]), st->dk + (size_t)r * ts, sizeof(float) * ts);
             memcpy(kv_row(st, st->kv_v, seq[r], l, pos[r]), st->dv + (size_t)r * ts, sizeof(float) * ts);
         }
         self_attention(st, l, n, seq, pos);
-        dense_dec(n, st->datt, &L->attn.o, C ? &C->o : NULL, L->attn.o_b, st->dh);
+        dense_dec(st, n, st->datt, &L->attn.o, C ? &C->o : NULL, L->attn.o_b, st->dh);
         add_in_place(st->dx, st->dh, n, ts);
 
         layer_norm(st->dx, st->dh, n, ts, L->cross.ln_w, L->cross.ln_b);
-        dense_dec(n, st->dh, &L->cross.q, C ? &C->cq : NULL, L->cross.q_b, st->dq);
+        dense_dec(st, n, st->dh, &L->cross.q, C ? &C->cq : NULL, L->cross.q_b, st->dq);
         lc_pool *xp = blas_pool();
         const int xn = pool_threads(xp);
-        const int xchunk = (A + xn - 1) / xn;
+        const int xchunk = (xblocks(A) + xn - 1) / xn * VM_XBLK; /* whole blocks per thread */
         const size_t xper = (size_t)hp->n_text_head * xchunk + (size_t)n * ts + (size_t)n * 2 * hp->n_text_head;
-        const uint16_t *k16 = st->cross_k16 ? st->cross_k16 + (size_t)l * A * ts : NULL;
-        const uint16_t *v16 = st->cross_v16 ? st->cross_v16 + (size_t)l * A * ts : NULL;
+        const size_t xl = (size_t)l * xblocks(A) * VM_XBLK * ts; /* a layer's blocks */
+        const uint16_t *k16 = st->cross_k16 ? st->cross_k16 + xl : NULL;
+        const uint16_t *v16 = st->cross_v16 ? st->cross_v16 + xl : NULL;
         if (k16 && n <= FEW_ROWS && xn <= 64 && xper * xn <= st->dscores_cap) {
             xattn_job xj = { st->dq, k16, v16, n, A, ts, hp->n_text_head, xchunk, xper, st->dscores, 1 };
             pool_run(xp, xattn_part, &xj);
@@ -735,20 +809,19 @@ int whisper_decode(lc_state *st, int n, const int *tok, const int *seq, const in
         } else if (k16) {
             /* a prompt's many rows: this layer's K/V widened to f32 in the
              * encoder's scratch (free while decoding), then batched GEMMs */
-            quant_f16_to_f32_row(k16, st->k, (size_t)A * ts);
-            quant_f16_to_f32_row(v16, st->v, (size_t)A * ts);
+            xkv_unblock(k16, v16, A, ts, hp->n_text_head, st->k, st->v);
             attention(st->dq, st->k, st->v, n, A, ts, hp->n_text_head, st->dscores, st->datt);
         } else {
             attention(st->dq, st->cross_k + (size_t)l * A * ts, st->cross_v + (size_t)l * A * ts, n, A,
                       ts, hp->n_text_head, st->dscores, st->datt);
         }
-        dense_dec(n, st->datt, &L->cross.o, C ? &C->co : NULL, L->cross.o_b, st->dh);
+        dense_dec(st, n, st->datt, &L->cross.o, C ? &C->co : NULL, L->cross.o_b, st->dh);
         add_in_place(st->dx, st->dh, n, ts);
 
         layer_norm(st->dx, st->dh, n, ts, L->mlp.ln_w, L->mlp.ln_b);
-        dense_dec(n, st->dh, &L->mlp.fc1, C ? &C->mlp0 : NULL, L->mlp.fc1_b, st->dmlp);
+        dense_dec(st, n, st->dh, &L->mlp.fc1, C ? &C->mlp0 : NULL, L->mlp.fc1_b, st->dmlp);
         gelu(st->dmlp, n, 4 * ts);
-        dense_dec(n, st->dmlp, &L->mlp.fc2, C ? &C->mlp2 : NULL, L->mlp.fc2_b, st->dh);
+        dense_dec(st, n, st->dmlp, &L->mlp.fc2, C ? &C->mlp2 : NULL, L->mlp.fc2_b, st->dh);
         add_in_place(st->dx, st->dh, n, ts);
     }
     for (int i = 0; i < n_out; i++) {
@@ -781,12 +854,12 @@ int whisper_decode(lc_state *st, int n, const int *tok, const int *seq, const in
                 for (int k = 0; k < LC_Q8_BLOCK; k++) a += fabsf(h[b * LC_Q8_BLOCK + k]);
                 st->hb[b] = a;
             }
-            gemv_job j = { &m->tok16, h, NULL, st->logits + (size_t)i * V, st->hb, st->logit_bnd + (size_t)i * V };
+            gemv_job j = { &m->tok16, h, NULL, st->logits + (size_t)i * V, st->hb, st->logit_bnd + (size_t)i * V, NULL };
             pool_run(blas_pool(), gemv_part, &j);
         }
         st->logits_approx = 1;
     } else if (n_out > 0) {
-        dense_dec(n_out, st->dh, &m->tok_emb, m->arena16 ? &m->tok16 : NULL, NULL, st->logits);
+        dense_dec(st, n_out, st->dh, &m->tok_emb, m->arena16 ? &m->tok16 : NULL, NULL, st->logits);
     }
     st->t.decode += now_ms() - t0;
     st->t.decode_tokens += n;
@@ -881,6 +954,12 @@ static int refine(lc_state *st, int out, float *l, int lo, int hi, int k, float 
     /* hundreds of candidates (the 4-bit proxy's margins): both cores */
     pool_run(nsel >= RESCORE_PAR ? blas_pool() : NULL, rescore_part, &j);
     return atomic_load(&j.n);
+}
+
+float whisper_logit_margin(const lc_state *st, int out, int v)
+{
+    if (!st->logits_approx) return 0.0f;
+    return LOGIT_BOUND_K * st->logit_bnd[(size_t)out * st->m->hp.n_vocab + v];
 }
 
 int whisper_logits_refine(lc_state *st, int out, float *l, int lo, int hi, int k)

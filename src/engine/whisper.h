@@ -42,7 +42,9 @@ typedef struct lc_state {
 
     /* cross-attention K/V per decoder layer, for the current window */
     float *cross_k, *cross_v;    /* [n_text_layer, 1500, n_state]; NULL when compact (f16 below) */
-    uint16_t *cross_k16, *cross_v16; /* f16 copies read per token (compact models) */
+    /* compact models: f16, per layer in blocks of VM_XBLK positions (the
+     * last padded with zeros) laid out as vecmath.h's vm_xattn_*_blk read them */
+    uint16_t *cross_k16, *cross_v16;
 
     /* self-attention caches */
     float *kv_k, *kv_v;          /* [n_seq, n_text_layer, n_text_ctx, n_state] */
@@ -63,6 +65,9 @@ typedef struct lc_state {
      * margin, not a bound (whisper_logits_refine) */
     int logits_q4;
     struct vm_q4x *q4x;          /* the final hidden state, prepared for it */
+    /* int8 block weights meet int8 activations (vm_gemv_i8x) where the CPU
+     * has VNNI: set by state_create; i8x holds the row being multiplied */
+    struct vm_i8x *i8x;
 
     lc_stage_ms t;
 } lc_state;
@@ -105,6 +110,10 @@ int whisper_decode(lc_state *s, int n, const int *tok, const int *seq, const int
  * error of 2 million proxy logits of random tiny models stayed under 4.9 of
  * them; a token outside it would have to beat the best by 10σ of error. */
 int whisper_logits_refine(lc_state *s, int out, float *l, int lo, int hi, int k);
+/* How far logit v of output row `out` may be from its exact value: the
+ * LOGIT_BOUND_K·B the refinement compares with (a bound for int8, a margin
+ * for the 4-bit proxy); 0 once rescored, or when the logits are exact. */
+float whisper_logit_margin(const lc_state *s, int out, int v);
 
 /* The same for sampling: makes exact every token that could be within
  * `below` of the best (for a temperature T, 20·T leaves out tokens whose
