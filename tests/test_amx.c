@@ -58,6 +58,44 @@ static void check(int M, int N, int K, int lda, int ldc, int with_bias)
     free(A); free(W); free(bias); free(C);
 }
 
+/* Operands packed per call into caller memory (the encoder's attention):
+ * W[n][k] = S[n·ldn + k·ldk] for rows of a wider matrix (ldk 1: a head's
+ * K), its transpose (ldn 1: a head's Vᵀ) and other strides (the scalar
+ * path); with amx_gemm_padded, C's columns [N, Np) may be written, none
+ * past them. The same bound as check(). */
+static void check_view(int M, int N, int K, size_t ldn, size_t ldk, int padded)
+{
+    const int Np = (N + 31) / 32 * 32, ldc = padded ? Np + 3 : N;
+    size_t ns = (size_t)(N - 1) * ldn + (size_t)(K - 1) * ldk + 1;
+    float *A = malloc(sizeof(float) * (size_t)M * K), *S = malloc(sizeof(float) * ns);
+    float *C = malloc(sizeof(float) * (size_t)M * ldc);
+    uint16_t *buf = aligned_alloc(64, (amx_pack_bytes(N, K) + 63) / 64 * 64);
+    for (size_t i = 0; i < (size_t)M * K; i++) A[i] = frand();
+    for (size_t i = 0; i < ns; i++) S[i] = 0.1f * frand();
+    for (size_t i = 0; i < (size_t)M * ldc; i++) C[i] = -777.0f;
+    amx_w w;
+    CHECK(amx_pack_view(&w, buf, S, N, K, ldn, ldk) == 0 && w.Np == Np);
+    CHECK((padded ? amx_gemm_padded(&w, M, A, K, C, ldc) : amx_gemm(&w, M, A, K, NULL, C, ldc)) == 0);
+    int over = 0, touched = 0;
+    for (int i = 0; i < M; i++) {
+        for (int n = 0; n < N; n++) {
+            double ref = 0, mag = 0;
+            for (int k = 0; k < K; k++) {
+                const double p = (double)A[(size_t)i * K + k] * S[(size_t)n * ldn + (size_t)k * ldk];
+                ref += p;
+                mag += fabs(p);
+            }
+            if (!(fabs(C[(size_t)i * ldc + n] - ref) <= 0x1p-15 * mag + 1e-6 * fabs(ref))) over++;
+        }
+        for (int n = padded ? Np : N; n < ldc; n++) touched += C[(size_t)i * ldc + n] != -777.0f;
+    }
+    printf("amx view %dx%dx%d (ldn %zu, ldk %zu%s): %d over the bound, %d past the columns\n", M, N, K, ldn, ldk,
+           padded ? ", padded C" : "", over, touched);
+    CHECKF(over == 0 && touched == 0, "view %dx%dx%d: %d over, %d touched", M, N, K, over, touched);
+    CHECK(amx_gemm_padded(&w, M, A, K, C, Np - 1) == -1); /* C without room for Np columns */
+    free(A); free(S); free(C); free(buf);
+}
+
 /* The CPU device with --cpu-gemm amx-bf16x3 packs at prepare and its
  * routed GEMM (split over the pool's threads) gives amx_gemm's values. */
 static void check_device(void)
@@ -113,6 +151,10 @@ int main(void)
     check(700, 40, 1000, 1000, 41, 1);       /* unaligned N over three row panels (A_PANEL_BYTES) */
     check(5, 40, 33, 33, 40, 0);             /* fewer rows than one tile */
     check(64, 2048, 512, 512, 2048, 1);      /* eight passes over W (W_CHUNK_BYTES) */
+    check_view(100, 1500, 64, 384, 1, 1);    /* tiny's scores: a head's K in [pos][384] */
+    check_view(100, 64, 1500, 1, 384, 0);    /* P·V: a head's Vᵀ */
+    check_view(45, 70, 50, 1, 77, 1);        /* Vᵀ-like, nothing aligned */
+    check_view(33, 40, 33, 3, 130, 0);       /* other strides: the scalar packer */
     check_device();
     TEST_DONE();
 }

@@ -40,12 +40,10 @@
 #define A_PANEL_BYTES (1024 * 1024) /* A rows split per panel (hi + lo): bounds the scratch
                                        (tiny's peak RSS) while W is re-read once per panel */
 
-struct amx_w {
-    int N, K, Np, Kp, ks;    /* Np: N padded to BM; Kp: K padded to TK; ks = Kp / TK */
-    uint16_t *t;             /* [Np/16][ks][hi, lo][16 × 32] */
-};
+static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
 size_t amx_bytes(const amx_w *w) { return w ? (size_t)w->Np * w->Kp * 2 * sizeof(uint16_t) : 0; }
+size_t amx_pack_bytes(int N, int K) { return round_up((size_t)N, BM) * round_up((size_t)K, TK) * 2 * sizeof(uint16_t); }
 
 void amx_free(amx_w *w)
 {
@@ -63,10 +61,19 @@ int amx_gemm(const amx_w *w, int M, const float *A, int lda, const float *bias, 
     (void)w; (void)M; (void)A; (void)lda; (void)bias; (void)C; (void)ldc;
     return -1;
 }
+int amx_gemm_padded(const amx_w *w, int M, const float *A, int lda, float *C, int ldc)
+{
+    (void)w; (void)M; (void)A; (void)lda; (void)C; (void)ldc;
+    return -1;
+}
+
+int amx_pack_view(amx_w *w, uint16_t *buf, const float *src, int N, int K, size_t ldn, size_t ldk)
+{
+    (void)w; (void)buf; (void)src; (void)N; (void)K; (void)ldn; (void)ldk;
+    return -1;
+}
 
 #else
-
-static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
 #define ARCH_REQ_XCOMP_PERM 0x1023 /* linux/arch/x86/include/uapi/asm/prctl.h */
 #define XFEATURE_XTILEDATA 18
@@ -97,19 +104,38 @@ int amx_usable(void)
     return s == 1;
 }
 
-amx_w *amx_pack(const float *W, int N, int K)
+static void pack_any(amx_w *w, const float *W, size_t ldn, size_t ldk);
+static void pack_rows(amx_w *w, const float *W, size_t ldn);
+static void pack_cols(amx_w *w, const float *W, size_t ldk);
+
+int amx_pack_view(amx_w *w, uint16_t *buf, const float *src, int N, int K, size_t ldn, size_t ldk)
 {
-    if (!amx_usable() || !W || N < 1 || K < 1) return NULL;
-    amx_w *w = calloc(1, sizeof *w);
-    if (!w) return NULL;
+    if (!amx_usable() || !src || N < 1 || K < 1) return -1;
     w->N = N;
     w->K = K;
     w->Np = (int)round_up((size_t)N, BM);
     w->Kp = (int)round_up((size_t)K, TK);
     w->ks = w->Kp / TK;
-    w->t = aligned_alloc(64, amx_bytes(w));
-    if (!w->t) { free(w); return NULL; }
-    /* element (r, c, e) of tile (nt, s): W[nt·16 + c][s·32 + 2r + e] */
+    w->t = buf;
+    if (ldk == 1) pack_rows(w, src, ldn);
+    else if (ldn == 1) pack_cols(w, src, ldk);
+    else pack_any(w, src, ldn, ldk);
+    return 0;
+}
+
+amx_w *amx_pack(const float *W, int N, int K)
+{
+    if (!amx_usable() || !W || N < 1 || K < 1) return NULL;
+    amx_w *w = calloc(1, sizeof *w);
+    uint16_t *t = w ? aligned_alloc(64, amx_pack_bytes(N, K)) : NULL;
+    if (!t) { free(w); return NULL; }
+    amx_pack_view(w, t, W, N, K, (size_t)K, 1);
+    return w;
+}
+
+/* element (r, c, e) of tile (nt, s): W[nt·16 + c][s·32 + 2r + e] */
+static void pack_any(amx_w *w, const float *W, size_t ldn, size_t ldk)
+{
     for (int nt = 0; nt < w->Np / TR; nt++)
         for (int s = 0; s < w->ks; s++) {
             uint16_t *hi = w->t + ((size_t)nt * w->ks + s) * 2 * TILE_U16, *lo = hi + TILE_U16;
@@ -118,12 +144,11 @@ amx_w *amx_pack(const float *W, int N, int K)
                     for (int e = 0; e < 2; e++) {
                         const int n = nt * TR + c, k = s * TK + 2 * r + e;
                         uint16_t h = 0, l = 0;
-                        if (n < N && k < K) bf16_split(W[(size_t)n * K + k], &h, &l);
+                        if (n < w->N && k < w->K) bf16_split(W[(size_t)n * ldn + (size_t)k * ldk], &h, &l);
                         hi[r * TK + c * 2 + e] = h;
                         lo[r * TK + c * 2 + e] = l;
                     }
         }
-    return w;
 }
 
 /* Per-thread scratch, freed by the key's destructor at thread exit */
@@ -202,6 +227,70 @@ static inline __m512i hi_bits(__m512 x)
     return _mm512_and_si512(r, _mm512_set1_epi32((int)0xffff0000u));
 }
 
+/* lanes [0, n) of p (n ≤ 16; none if n ≤ 0) */
+static inline __m512 load_n(const float *p, int n)
+{
+    return n >= 16 ? _mm512_loadu_ps(p) : n <= 0 ? _mm512_setzero_ps()
+                                                : _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p);
+}
+
+/* hi and lo of two vectors as 16 bf16 pairs (x0[i] low, x1[i] high) */
+static inline void pairs(__m512 x0, __m512 x1, __m512i *hi, __m512i *lo)
+{
+    const __m512i h0 = hi_bits(x0), h1 = hi_bits(x1);
+    const __m512i l0 = hi_bits(_mm512_sub_ps(x0, _mm512_castsi512_ps(h0)));
+    const __m512i l1 = hi_bits(_mm512_sub_ps(x1, _mm512_castsi512_ps(h1)));
+    const __m512i top = _mm512_set1_epi32((int)0xffff0000u);
+    *hi = _mm512_or_si512(_mm512_srli_epi32(h0, 16), _mm512_and_si512(h1, top));
+    *lo = _mm512_or_si512(_mm512_srli_epi32(l0, 16), _mm512_and_si512(l1, top));
+}
+
+/* ldk == 1 (weights, attention's K): row n's 32 k of a tile strip are
+ * column c of its 16 tile rows, as 16 bf16 pairs: one scatter per plane */
+static void pack_rows(amx_w *w, const float *W, size_t ldn)
+{
+    const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                            _mm512_set1_epi32(TK / 2));
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    for (int n = 0; n < w->Np; n++) {
+        const int nt = n / TR, c = n % TR;
+        for (int s = 0; s < w->ks; s++) {
+            uint16_t *hi = w->t + ((size_t)nt * w->ks + s) * 2 * TILE_U16, *lo = hi + TILE_U16;
+            const int k0 = s * TK, left = n < w->N ? w->K - k0 : 0;
+            const float *p = W + (size_t)(n < w->N ? n : 0) * ldn + k0;
+            const __m512 a = load_n(p, left), b = load_n(p + 16, left - 16);
+            /* pair r = (k0 + 2r, k0 + 2r + 1) */
+            const __m512 x0 = _mm512_permutex2var_ps(a, even, b), x1 = _mm512_permutex2var_ps(a, odd, b);
+            __m512i h, l;
+            pairs(x0, x1, &h, &l);
+            _mm512_i32scatter_epi32(hi + 2 * c, rows, h, 4);
+            _mm512_i32scatter_epi32(lo + 2 * c, rows, l, 4);
+        }
+    }
+}
+
+/* ldn == 1 (attention's Vᵀ): tile row r is k = k0 + 2r and k0 + 2r + 1 of
+ * 16 contiguous n, two loads and one store per plane */
+static void pack_cols(amx_w *w, const float *W, size_t ldk)
+{
+    for (int nt = 0; nt < w->Np / TR; nt++) {
+        const int n0 = nt * TR, cols = w->N - n0;
+        for (int s = 0; s < w->ks; s++) {
+            uint16_t *hi = w->t + ((size_t)nt * w->ks + s) * 2 * TILE_U16, *lo = hi + TILE_U16;
+            for (int r = 0; r < TR; r++) {
+                const int k = s * TK + 2 * r;
+                const __m512 x0 = k < w->K ? load_n(W + (size_t)k * ldk + n0, cols) : _mm512_setzero_ps();
+                const __m512 x1 = k + 1 < w->K ? load_n(W + (size_t)(k + 1) * ldk + n0, cols) : _mm512_setzero_ps();
+                __m512i h, l;
+                pairs(x0, x1, &h, &l);
+                _mm512_storeu_si512(hi + r * TK, h);
+                _mm512_storeu_si512(lo + r * TK, l);
+            }
+        }
+    }
+}
+
 /* rows [0, Mp) of A into hi/lo planes [Mp, Kp]; rows ≥ M and k ≥ K are 0 */
 static void split_a(const float *A, int lda, int M, int K, int Mp, int Kp, uint16_t *ah, uint16_t *al)
 {
@@ -229,10 +318,10 @@ static void split_a(const float *A, int lda, int M, int K, int Mp, int Kp, uint1
 /* Rows [m0, m0 + P) of C (P a multiple of BM, rows ≥ M padding) from the
  * split panel ah/al [P, Kp]; whole blocks go to C, the rest to cs_buf. */
 static void panel(const amx_w *w, int M, int m0, int P, const uint16_t *ah, const uint16_t *al,
-                  const float *bias, float *C, int ldc, float *cbuf)
+                  const float *bias, float *C, int ldc, float *cbuf, int pad_ok)
 {
     const int Kp = w->Kp, Np = w->Np, ks = w->ks, N = w->N;
-    const int direct_cols = N % BM == 0;
+    const int direct_cols = N % BM == 0 || pad_ok;
     const size_t sa = (size_t)Kp * 2;  /* A plane row stride, bytes */
     const size_t wblock = (size_t)ks * 2 * TILE_U16; /* one 16-column tile strip */
     int chunk = (int)(W_CHUNK_BYTES / ((size_t)BM * Kp * 2 * sizeof(uint16_t)));
@@ -294,7 +383,19 @@ static void panel(const amx_w *w, int M, int m0, int P, const uint16_t *ah, cons
     }
 }
 
+static int gemm(const amx_w *w, int M, const float *A, int lda, const float *bias, float *C, int ldc, int pad_ok);
+
 int amx_gemm(const amx_w *w, int M, const float *A, int lda, const float *bias, float *C, int ldc)
+{
+    return gemm(w, M, A, lda, bias, C, ldc, 0);
+}
+
+int amx_gemm_padded(const amx_w *w, int M, const float *A, int lda, float *C, int ldc)
+{
+    return w && ldc >= w->Np ? gemm(w, M, A, lda, NULL, C, ldc, 1) : -1;
+}
+
+static int gemm(const amx_w *w, int M, const float *A, int lda, const float *bias, float *C, int ldc, int pad_ok)
 {
     if (!w || M < 1) return M < 1 ? 0 : -1;
     const int Kp = w->Kp, Np = w->Np;
@@ -305,7 +406,7 @@ int amx_gemm(const amx_w *w, int M, const float *A, int lda, const float *bias, 
     if (P > Mp) P = Mp;
     /* C blocks go straight to C when whole; a partial last row block (and,
      * if N is not a multiple of BM, every block) goes through scratch */
-    const size_t need_c = (size_t)(w->N % BM == 0 ? BM : P) * Np;
+    const size_t need_c = (size_t)(w->N % BM == 0 || pad_ok ? BM : P) * Np;
     amx_scratch *s = scratch_get(2 * (size_t)P * Kp, need_c);
     if (!s) return -1;
     uint16_t *ah = s->a, *al = s->a + (size_t)P * Kp;
@@ -314,7 +415,7 @@ int amx_gemm(const amx_w *w, int M, const float *A, int lda, const float *bias, 
         const int rows = M - m0 < P ? M - m0 : P;
         const int Pr = (int)round_up((size_t)rows, BM);
         split_a(A + (size_t)m0 * lda, lda, rows, w->K, Pr, Kp, ah, al);
-        panel(w, M, m0, Pr, ah, al, bias, C, ldc, s->c);
+        panel(w, M, m0, Pr, ah, al, bias, C, ldc, s->c, pad_ok);
     }
     _tile_release();
     return 0;

@@ -23,8 +23,14 @@
 #define LC_AMX_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-typedef struct amx_w amx_w;
+/* A packed W operand: owned (amx_pack, amx_free) or a view of caller
+ * memory (amx_pack_view). */
+typedef struct amx_w {
+    int N, K, Np, Kp, ks;    /* Np: N padded to 32; Kp: K padded to 32; ks = Kp / 32 */
+    uint16_t *t;             /* [Np/16][ks][hi, lo][16 × 32] */
+} amx_w;
 
 /* 1 if this CPU has AMX-TILE and AMX-BF16 (and AVX-512BW for the splits),
  * the build has the intrinsics, and the kernel grants the process the tile
@@ -36,10 +42,22 @@ int amx_usable(void);
  * memory. amx_free(NULL) is a no-op. */
 amx_w *amx_pack(const float *W, int N, int K);
 void amx_free(amx_w *w);
+
+/* Operands made per call (the encoder's attention: K per head, and V per
+ * head as Vᵀ): W[n][k] = src[n·ldn + k·ldk] packed into buf, which holds
+ * amx_pack_bytes(N, K) and is 64-byte aligned; *w describes it (never
+ * amx_free it). Vectorised for ldk == 1 and for ldn == 1. Nothing is
+ * allocated. Returns -1 without AMX. */
+size_t amx_pack_bytes(int N, int K);
+int amx_pack_view(amx_w *w, uint16_t *buf, const float *src, int N, int K, size_t ldn, size_t ldk);
 size_t amx_bytes(const amx_w *w);
 
 /* C[M, N] (ldc) = A[M, K] (lda) · Wᵀ (+ bias[N]). Returns -1 (and computes
  * nothing) if the scratch cannot grow; the caller then uses sgemm. */
 int amx_gemm(const amx_w *w, int M, const float *A, int lda, const float *bias, float *C, int ldc);
+/* The same without bias, for C with room for Np columns (ldc ≥ w->Np):
+ * columns [N, Np) are overwritten (with the zero padding's products), so
+ * no block goes through scratch. -1 if ldc < Np. */
+int amx_gemm_padded(const amx_w *w, int M, const float *A, int lda, float *C, int ldc);
 
 #endif

@@ -118,6 +118,7 @@ int backend_cpu_gemm(lc_backend *b, const char *mode, int exact, lc_err *e)
 }
 
 const char *backend_cpu_gemm_name(const lc_backend *b) { return device_cpu_amx(b->cpu) ? "AMX bf16x3" : "sgemm"; }
+int backend_cpu_amx(const lc_backend *b) { return device_cpu_amx(b->cpu); }
 
 int backend_prepare(lc_backend *b, lc_mat *m, lc_err *e)
 {

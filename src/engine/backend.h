@@ -109,6 +109,8 @@ void backend_destroy(lc_backend *b);
 int backend_cpu_gemm(lc_backend *b, const char *mode, int exact, lc_err *e);
 /* "sgemm" or "AMX bf16x3": what the CPU device's GEMMs use (any thread). */
 const char *backend_cpu_gemm_name(const lc_backend *b);
+/* 1 when they use AMX (the encoder's attention follows the same mode). */
+int backend_cpu_amx(const lc_backend *b);
 
 /* Hands a weight to the accelerator once (bf16 copy in its own buffer), or
  * when there is none (or it declines) to the CPU device (AMX tiles in

@@ -132,6 +132,23 @@ void vm_q4x_prepare(const float *x, int cols, vm_q4x *p)
             p->idx[16 * pr + L] = blk % 16;
         }
     }
+    /* 128 columns = pairs 2c and 2c+1: low nibbles of byte t < 32 are pair
+     * 2c's position t, of byte 32 + t pair 2c+1's position t; high nibbles
+     * the positions 32 + t. Lane L (bytes 4L..4L+3) is block 4c + L/4. */
+    for (int c = 0; c < nb / 4; c++) {
+        for (int t = 0; t < 64; t++) {
+            const int pr = 2 * c + t / 32;
+            p->xd[128 * c + t] = p->xq[64 * pr + t % 32];
+            p->xd[128 * c + 64 + t] = p->xq[64 * pr + 32 + t % 32];
+        }
+        for (int L = 0; L < 16; L++) {
+            int sum = 0;
+            for (int t = 4 * L; t < 4 * L + 4; t++) sum += p->xd[128 * c + t] + p->xd[128 * c + 64 + t];
+            p->cd[16 * c + L] = -8 * sum;
+            p->sd[16 * c + L] = sx[4 * c + L / 4];
+            p->id[16 * c + L] = (4 * c + L / 4) % 16;
+        }
+    }
     p->cols = cols;
     p->dnorm = (float)sqrt(d2);
 }
@@ -428,6 +445,34 @@ AVX512VNNI static void gemv_q4_vnni(const uint8_t *Q, const uint16_t *S, int col
     const size_t rb = (size_t)cols / 2; /* bytes per row */
     const __m256i m4 = _mm256_set1_epi8(0x0f);
     int r = r0;
+    if (cols % 128 == 0) { /* 128 weights per load: both nibbles into one accumulator */
+        const __m512i m4z = _mm512_set1_epi8(0x0f);
+        for (; r + 2 <= r1; r += 2) {
+            const uint8_t *q0 = Q + (size_t)r * rb, *q1 = q0 + rb;
+            __m512 f0[VM_Q4_MAX_COLS / 512], f1[VM_Q4_MAX_COLS / 512];
+            for (int c = 0; c < nv; c++) { /* S is padded by 16 halves (model.c) */
+                f0[c] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(S + (size_t)r * nb + 16 * c)));
+                f1[c] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(S + (size_t)(r + 1) * nb + 16 * c)));
+            }
+            __m512 a0 = _mm512_setzero_ps(), a1 = a0;
+            for (int c = 0; c < cols / 128; c++) {
+                _mm_prefetch((const char *)(q0 + 64 * c + PREFETCH_AHEAD * rb), _MM_HINT_T0);
+                _mm_prefetch((const char *)(q1 + 64 * c + PREFETCH_AHEAD * rb), _MM_HINT_T0);
+                const __m512i p0 = _mm512_loadu_si512(q0 + 64 * c), p1 = _mm512_loadu_si512(q1 + 64 * c);
+                const __m512i XL = _mm512_loadu_si512(x->xd + 128 * c), XH = _mm512_loadu_si512(x->xd + 128 * c + 64);
+                const __m512i C = _mm512_loadu_si512(x->cd + 16 * c), id = _mm512_loadu_si512(x->id + 16 * c);
+                const __m512 sx = _mm512_loadu_ps(x->sd + 16 * c);
+                const __m512i d0 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(C, _mm512_and_si512(p0, m4z), XL),
+                                                       _mm512_and_si512(_mm512_srli_epi16(p0, 4), m4z), XH);
+                const __m512i d1 = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(C, _mm512_and_si512(p1, m4z), XL),
+                                                       _mm512_and_si512(_mm512_srli_epi16(p1, 4), m4z), XH);
+                a0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0), _mm512_mul_ps(_mm512_permutexvar_ps(id, f0[c / 4]), sx), a0);
+                a1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1), _mm512_mul_ps(_mm512_permutexvar_ps(id, f1[c / 4]), sx), a1);
+            }
+            y[r] = _mm512_reduce_add_ps(a0);
+            y[r + 1] = _mm512_reduce_add_ps(a1);
+        }
+    }
     for (; r + 2 <= r1; r += 2) {
         const uint8_t *q0 = Q + (size_t)r * rb, *q1 = q0 + rb;
         __m512 f0[VM_Q4_MAX_COLS / 512], f1[VM_Q4_MAX_COLS / 512];

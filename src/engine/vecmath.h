@@ -74,6 +74,12 @@ typedef struct vm_q4x {
     int32_t corr[VM_Q4_MAX_COLS / 4];   /* −8 · Σ of each lane's 4 xq */
     float sx[VM_Q4_MAX_COLS / 4];       /* each lane's block scale */
     int32_t idx[VM_Q4_MAX_COLS / 4];    /* each lane's block, mod 16 */
+    /* the same for 128 columns at a time (VNNI, cols % 128 == 0): a 64-byte
+     * load's low nibbles (two pairs' first halves) against xd[128c, +64),
+     * its high ones against xd[128c + 64, +64); lane L of both is block 4c + L/4 */
+    int8_t xd[VM_Q4_MAX_COLS];
+    int32_t cd[VM_Q4_MAX_COLS / 8], id[VM_Q4_MAX_COLS / 8];
+    float sd[VM_Q4_MAX_COLS / 8];
     int cols;
     float dnorm;
 } vm_q4x;

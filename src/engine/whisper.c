@@ -11,6 +11,7 @@
 
 #include "engine/blas.h"
 #include "engine/pool.h"
+#include "engine/amx.h"
 #include "engine/vecmath.h"
 #include "model/quant.h"
 #include "util/mem.h"
@@ -218,6 +219,9 @@ static void dense_dec_qkv(lc_state *st, int M, const float *A, const lc_attn_w *
     }
 }
 
+/* the encoder's attention scores: rows padded to whole AMX tiles (32) */
+static int enc_ldsc(int A) { return (A + 31) / 32 * 32; }
+
 /* ---- cross K/V in blocks (vecmath.h's layout) -------------------------------------- */
 
 /* position blocks of VM_XBLK covering n positions (the last one padded) */
@@ -293,7 +297,17 @@ lc_state *state_create(const lc_model *m, lc_backend *b, int n_seq, lc_err *e)
     ALLOC(st->x, A * s); ALLOC(st->h, A * s); ALLOC(st->q, A * s);
     ALLOC(st->k, A * s); ALLOC(st->v, A * s); ALLOC(st->att, A * s);
     ALLOC(st->mlp, A * 4 * s);
-    ALLOC(st->scores, A * A);
+    ALLOC(st->scores, A * (size_t)enc_ldsc((int)A));
+    if (amx_usable() && s % hp->n_audio_head == 0) {
+        /* the encoder's attention on AMX (used when the CPU's GEMMs are):
+         * each head's K and Vᵀ, packed per layer; pages touched only then */
+        const size_t H = (size_t)hp->n_audio_head, dh = s / H;
+        const size_t kb = amx_pack_bytes((int)A, (int)dh), vb = amx_pack_bytes((int)dh, (int)A);
+        st->attn_pack_head = (kb > vb ? kb : vb) / sizeof(uint16_t);
+        if (!(st->attn_pack = aligned_alloc(64, H * 2 * st->attn_pack_head * sizeof(uint16_t))) ||
+            !(st->attn_pk = calloc(H, sizeof *st->attn_pk)) || !(st->attn_pv = calloc(H, sizeof *st->attn_pv)))
+            goto oom;
+    }
     ALLOC(st->enc_out, A * s);
     if (!m->compact) {
         ALLOC(st->cross_k, L * A * ts); ALLOC(st->cross_v, L * A * ts);
@@ -361,6 +375,9 @@ void state_free(lc_state *st)
     free(st->cand);
     free(st->q4x);
     free(st->i8x);
+    free(st->attn_pack);
+    free(st->attn_pk);
+    free(st->attn_pv);
     free(st);
 }
 
@@ -424,6 +441,8 @@ typedef struct attn_job {
     const float *q, *k, *v;
     int n_kv, n_state, n_head;
     float *scores, *out;
+    int ldsc;                   /* scores' row stride: n_kv, or the encoder's A rounded up to 32 */
+    const amx_w *pk, *pv;       /* per head: K and Vᵀ packed for AMX, or NULL (sgemm) */
 } attn_job;
 
 #define ATTN_MAX_ROWS 256 /* query rows per block: bounds the scores slice in cache */
@@ -431,23 +450,30 @@ typedef struct attn_job {
 static void attn_part(void *c, int lo, int hi)
 {
     const attn_job *j = c;
-    const int dh = j->n_state / j->n_head, n = hi - lo;
+    const int dh = j->n_state / j->n_head, n = hi - lo, ld = j->ldsc;
     const float scale = 1.0f / sqrtf((float)dh); /* (dh^-¼)² as in openai's qkv_attention */
-    float *sc = j->scores + (size_t)lo * j->n_kv;
+    float *sc = j->scores + (size_t)lo * ld;
     float inv[ATTN_MAX_ROWS];
     for (int r0 = 0; r0 < n; r0 += ATTN_MAX_ROWS) {
         const int nr = n - r0 < ATTN_MAX_ROWS ? n - r0 : ATTN_MAX_ROWS;
         float *o0 = j->out + (size_t)(lo + r0) * j->n_state;
         for (int h = 0; h < j->n_head; h++) {
-            blas_sgemm(0, 1, nr, j->n_kv, dh, scale, j->q + (size_t)(lo + r0) * j->n_state + h * dh, j->n_state,
-                       j->k + h * dh, j->n_state, 0.0f, sc, j->n_kv);
+            const float *qh = j->q + (size_t)(lo + r0) * j->n_state + h * dh;
+            /* AMX (the CPU's GEMM mode): scores and P·V in bf16x3 like the
+             * weight GEMMs, the scores' rows padded to whole tiles (ld), q
+             * already scaled (enc_phase2); sgemm otherwise */
+            const int amx = j->pk && amx_gemm_padded(&j->pk[h], nr, qh, j->n_state, sc, ld) == 0;
+            if (!amx)
+                blas_sgemm(0, 1, nr, j->n_kv, dh, j->pk ? 1.0f : scale, qh, j->n_state, j->k + h * dh, j->n_state,
+                           0.0f, sc, ld);
             /* unnormalised exp; the 1/Σ goes on the dh outputs, not the n_kv weights */
             for (int i = 0; i < nr; i++) {
-                float *si = sc + (size_t)i * j->n_kv;
+                float *si = sc + (size_t)i * ld;
                 inv[i] = (float)(1.0 / vm_exp_sum(si, j->n_kv, vm_max(si, j->n_kv)));
             }
-            blas_sgemm(0, 0, nr, dh, j->n_kv, 1.0f, sc, j->n_kv, j->v + h * dh, j->n_state, 0.0f,
-                       o0 + h * dh, j->n_state);
+            if (!amx || amx_gemm(&j->pv[h], nr, sc, ld, NULL, o0 + h * dh, j->n_state) != 0)
+                blas_sgemm(0, 0, nr, dh, j->n_kv, 1.0f, sc, ld, j->v + h * dh, j->n_state, 0.0f, o0 + h * dh,
+                           j->n_state);
             for (int i = 0; i < nr; i++) vm_scale(o0 + (size_t)i * j->n_state + h * dh, dh, inv[i]);
         }
     }
@@ -483,7 +509,7 @@ static void heads_part(void *c, int ith, int nth)
 static void attention(const float *q, const float *k, const float *v, int n_q, int n_kv,
                       int n_state, int n_head, float *scores, float *out)
 {
-    attn_job j = { q, k, v, n_kv, n_state, n_head, scores, out };
+    attn_job j = { q, k, v, n_kv, n_state, n_head, scores, out, n_kv, NULL, NULL };
     if (n_q <= FEW_ROWS) {
         heads_job hj = { j, n_q };
         pool_run((size_t)n_q * n_kv * n_state >= 65536 ? blas_pool() : NULL, heads_part, &hj);
@@ -497,7 +523,24 @@ typedef struct enc_job {
     const lc_enc_layer *L;
     lc_err *e;
     int failed;
+    int amx;                    /* attention on AMX: K and Vᵀ packed between the phases */
 } enc_job;
+
+/* Each head's K and Vᵀ packed for AMX once per layer (all rows exist now),
+ * heads over the threads; attn_part's bands then share them. */
+static void enc_pack(void *c, int ith, int nth)
+{
+    enc_job *j = c;
+    lc_state *st = j->st;
+    const int s = st->m->hp.n_audio_state, A = st->m->hp.n_audio_ctx, H = st->m->hp.n_audio_head, dh = s / H;
+    int h0, h1;
+    pool_range(H, ith, nth, &h0, &h1);
+    for (int h = h0; h < h1; h++) {
+        uint16_t *bk = st->attn_pack + (size_t)h * 2 * st->attn_pack_head, *bv = bk + st->attn_pack_head;
+        amx_pack_view(&st->attn_pk[h], bk, st->k + h * dh, A, dh, (size_t)s, 1);
+        amx_pack_view(&st->attn_pv[h], bv, st->v + h * dh, dh, A, 1, (size_t)s);
+    }
+}
 
 static void enc_phase1(void *c, int ith, int nth)
 {
@@ -528,7 +571,10 @@ static void enc_phase2(void *c, int ith, int nth)
     const int n = hi - lo;
     const size_t o = (size_t)lo * s;
     if (n <= 0 || j->failed) return;
-    attn_job aj = { st->q, st->k, st->v, A, s, st->m->hp.n_audio_head, st->scores, st->att };
+    attn_job aj = { st->q, st->k, st->v, A, s, st->m->hp.n_audio_head, st->scores, st->att, enc_ldsc(A),
+                    j->amx ? st->attn_pk : NULL, j->amx ? st->attn_pv : NULL };
+    /* AMX takes no alpha: the scale goes on q (n·s products, not n·A·heads) */
+    if (j->amx) vm_scale(st->q + o, n * s, 1.0f / sqrtf((float)(s / st->m->hp.n_audio_head)));
     attn_part(&aj, lo, hi);
     if (backend_gemm(st->b, n, st->att + o, s, &L->attn.o, L->attn.o_b, st->h + o, s, j->e)) { j->failed = 1; return; }
     vm_add(st->x + o, st->h + o, (size_t)n * s);
@@ -566,8 +612,9 @@ int whisper_encode(lc_state *st, const float *mel, lc_err *e)
     for (int l = 0; l < hp->n_audio_layer; l++) {
         const lc_enc_layer *L = &m->enc[l];
         if (fused) {
-            enc_job j = { st, L, e, 0 };
+            enc_job j = { st, L, e, 0, st->attn_pack && backend_cpu_amx(b) };
             pool_run(blas_pool(), enc_phase1, &j);
+            if (j.amx && !j.failed) pool_run(blas_pool(), enc_pack, &j);
             pool_run(blas_pool(), enc_phase2, &j);
             if (j.failed) return -1;
             continue;

@@ -68,6 +68,11 @@ typedef struct lc_state {
     /* int8 block weights meet int8 activations (vm_gemv_i8x) where the CPU
      * has VNNI: set by state_create; i8x holds the row being multiplied */
     struct vm_i8x *i8x;
+    /* the encoder's attention on AMX (whisper.c enc_pack): per head K and
+     * Vᵀ packed, attn_pack_head u16 each; NULL without AMX */
+    uint16_t *attn_pack;
+    size_t attn_pack_head;
+    struct amx_w *attn_pk, *attn_pv;
 
     lc_stage_ms t;
 } lc_state;
