@@ -193,6 +193,8 @@ g = [t for s in json.load(open(sys.argv[2]))["segments"] for t in s["tokens"]]
 same = sum(a == b for a, b in zip(r, g))
 print("tiny.en compact: %d/%d tokens identical (%d decoded)" % (same, len(r), len(g)))
 assert len(r) > 200 and len(g) == len(r) and same >= 0.98 * len(r)
+# an English-only vocabulary names the .en model
+assert json.load(open(sys.argv[2]))["model"]["type"] == "tiny.en"
 PY
 
 exit $fail

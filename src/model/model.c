@@ -402,7 +402,15 @@ static int load_tensor(lc_model *m, cursor *c, slot_table *t, int *n_loaded)
     return 0;
 }
 
-static void guess_type(lc_model *m) { m->type = model_type_name(&m->hp); }
+/* openai publishes English-only (n_vocab 51864) tiny to medium: "tiny.en" … */
+static void guess_type(lc_model *m)
+{
+    static const char *const en[][2] = { { "tiny", "tiny.en" }, { "base", "base.en" },
+                                          { "small", "small.en" }, { "medium", "medium.en" } };
+    m->type = model_type_name(&m->hp);
+    for (size_t i = 0; i < sizeof en / sizeof en[0] && !m->multilingual; i++)
+        if (!strcmp(m->type, en[i][0])) m->type = en[i][1];
+}
 
 lc_model *model_load_mem(const unsigned char *buf, size_t len, const char *name, lc_err *e)
 {
