@@ -161,6 +161,28 @@ assert text == ev[i]["text"], (text, ev[i]["text"])
 print("ok: committed at stop:", len(text.split()), "words")
 PY
 
+# 5b. A window with no commit in it is forced: its open segment (no end
+# timestamp yet) is committed too, not trimmed away unsaid. With 5-s
+# windows, the micro model's long segments force them; jfk three times has
+# no pause over ~1.5 s, so a gap of 3 s between finals is lost words (the
+# forced trim once left 5-8 s gaps). Audio dropped by a slow machine would
+# leave gaps too: then the check reports instead.
+sox "$FIXTURES/jfk.wav" "$FIXTURES/jfk.wav" "$FIXTURES/jfk.wav" "$tmp/jfk3.wav" || fail sox
+"$LIVECAP" live --input "$tmp/jfk3.wav" --speed 4 --headless --jsonl "$tmp/f.jsonl" \
+    -m "$FIXTURES/micro-en/model-f32.bin" --max-window-s 5 >/dev/null 2>"$tmp/f.err" \
+    || { cat "$tmp/f.err"; fail "forced-window run"; }
+python3 - "$tmp/f.jsonl" <<'PY' || fail "a forced window lost its open segment"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+fin = [e for e in ev if e["type"] == "final"]
+dropped = max([e.get("dropped_ms", 0) for e in ev if e["type"] == "stats"] + [0])
+gaps = [b["t0"] - a["t1"] for a, b in zip(fin, fin[1:])]
+print("forced windows: %d finals, largest gap %.2f s, last end %.2f s, dropped %d ms"
+      % (len(fin), max(gaps), fin[-1]["t1"], dropped))
+if dropped == 0:
+    assert len(fin) >= 5 and max(gaps) <= 3.0 and fin[0]["t0"] <= 3.0 and fin[-1]["t1"] >= 30.0, gaps
+PY
+
 # 6. errors: one line, exit 1
 "$LIVECAP" live --device no-such-device-xyz --headless $opts >/dev/null 2>"$tmp/d.err"; rc=$?
 [ $rc -eq 1 ] || fail "bad --device exited $rc"

@@ -465,10 +465,12 @@ static void *dec_main(void *arg)
         } else {
             memcpy(p->win, p->melbuf, sizeof(float) * (size_t)(nf * p->n_mels));
             pthread_mutex_unlock(&p->mu);
-            decode_step(p, w_start, nf, closed);
+            /* No commit within a whole window: force one, the open segment
+             * (no end timestamp yet) included, as at a speech end; the
+             * trim below would otherwise drop its words unsaid. */
+            const int forced = !closed && w_end - w_start >= maxwin - step;
+            decode_step(p, w_start, nf, closed || forced);
             int64_t cu = llround(policy_committed_until(p->pol) * SR);
-            int forced = !closed && w_end - w_start >= maxwin - step;
-            if (forced) flush_policy(p); /* no commit within a whole window: force it */
             pthread_mutex_lock(&p->mu);
             if (w_end > p->decoded_end) p->decoded_end = w_end;
             if (cu > w_end) cu = w_end;
