@@ -197,4 +197,18 @@ assert len(r) > 200 and len(g) == len(r) and same >= 0.98 * len(r)
 assert json.load(open(sys.argv[2]))["model"]["type"] == "tiny.en"
 PY
 
+# 11. Peak memory of tiny (issue "Speed": <= 300 MB RSS; whisper.cpp ~273 MB):
+#     beam search, the heaviest decoding, on the same tiny.en-shaped model.
+#     The sanitizers' shadow memory makes the figure meaningless there.
+if [ -z "${SANITIZE:-}" ]; then
+    python3 - "$LIVECAP" "$T/te.bin" "$F/jfk.wav" <<'PY' && ok "tiny peak RSS <= 300 MB" || bad "tiny peak RSS"
+import resource, subprocess, sys
+subprocess.run([sys.argv[1], "transcribe", "-m", sys.argv[2], "--beam", "5", "-o", "txt", sys.argv[3]],
+               check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print("tiny transcribe --beam 5: peak RSS %d KB" % kb)
+assert kb <= 300 * 1024, kb
+PY
+fi
+
 exit $fail

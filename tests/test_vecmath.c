@@ -41,6 +41,27 @@ int main(void)
     printf("gelu worst error / |x|: %.3g\n", worst);
     CHECKF(worst < 5e-7, "gelu %g", worst);
 
+    /* log10 with the mel clamp: powers from 1e-14 to 1e6 (the floor and
+     * below it included), every tail length */
+    {
+        static float lx[4099];
+        double werr = 0;
+        int below = 0;
+        for (int i = 0; i < 4099; i++) lx[i] = powf(10.0f, -14.0f + 20.0f * (float)i / 4098.0f) * (1 + 0.3f * frand(&s));
+        for (int len = 4099; len >= 4080; len--) {
+            static float ly[4099];
+            memcpy(ly, lx, sizeof(float) * len);
+            vm_log10(ly, (size_t)len, 1e-10f);
+            for (int i = 0; i < len; i++) {
+                const double ref = log10(lx[i] > 1e-10f ? (double)lx[i] : 1e-10);
+                werr = fmax(werr, fabs(ly[i] - ref) / (fabs(ref) + 1)); /* 2 ulp ≈ 2.4e-7 relative */
+                below += lx[i] < 1e-10f && ly[i] != (float)-10.0;
+            }
+        }
+        printf("log10 (clamped at 1e-10) worst error / (|log10| + 1): %.3g\n", werr);
+        CHECKF(werr < 2.4e-7 && below == 0, "log10: %g, %d under the floor not -10", werr, below);
+    }
+
     /* softmax: sums to 1, matches exp() */
     for (int i = 0; i < N; i++) x[i] = frand(&s) * 30;
     memcpy(y, x, sizeof x);

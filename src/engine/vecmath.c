@@ -23,6 +23,11 @@ static double exp_sum_scalar(float *x, int n, float mx)
     return s;
 }
 
+static void log10_scalar(float *x, size_t n, float floor)
+{
+    for (size_t i = 0; i < n; i++) x[i] = log10f(x[i] > floor ? x[i] : floor);
+}
+
 static void gelu_scalar(float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
@@ -679,6 +684,65 @@ static void xaccum_scalar(const uint16_t *V, int nblk, const float *p, int pstri
         }
 }
 
+/* log(x) for normal x > 0 (Cephes logf): x = m·2^e with m in [√½, √2),
+ * log(m) = f − f²/2 + f³·P(f) for f = m − 1, e·ln 2 in two parts. */
+#define LOG_POLY(V, F, FMA, SET)                                                          \
+    V p = SET(7.0376836292E-2f);                                                          \
+    p = FMA(p, F, SET(-1.1514610310E-1f)); p = FMA(p, F, SET(1.1676998740E-1f));         \
+    p = FMA(p, F, SET(-1.2420140846E-1f)); p = FMA(p, F, SET(1.4249322787E-1f));         \
+    p = FMA(p, F, SET(-1.6668057665E-1f)); p = FMA(p, F, SET(2.0000714765E-1f));         \
+    p = FMA(p, F, SET(-2.4999993993E-1f)); p = FMA(p, F, SET(3.3333331174E-1f))
+
+AVX2 static void log10_avx2(float *x, size_t n, float floor)
+{
+    const __m256 fl = _mm256_set1_ps(floor), one = _mm256_set1_ps(1.0f), sqh = _mm256_set1_ps(0.707106781186547524f);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_max_ps(_mm256_loadu_ps(x + i), fl);
+        const __m256i b = _mm256_castps_si256(v);
+        __m256 e = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(b, 23), _mm256_set1_epi32(126)));
+        const __m256 m = _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(b, _mm256_set1_epi32(0x007fffff)),
+                                                             _mm256_set1_epi32(0x3f000000))); /* [½, 1) */
+        const __m256 lt = _mm256_cmp_ps(m, sqh, _CMP_LT_OQ);
+        e = _mm256_sub_ps(e, _mm256_and_ps(lt, one));
+        const __m256 f = _mm256_add_ps(_mm256_sub_ps(m, one), _mm256_and_ps(lt, m));
+        const __m256 z = _mm256_mul_ps(f, f);
+        LOG_POLY(__m256, f, _mm256_fmadd_ps, _mm256_set1_ps);
+        __m256 y = _mm256_mul_ps(_mm256_mul_ps(p, f), z);
+        y = _mm256_fmadd_ps(e, _mm256_set1_ps(-2.12194440e-4f), y);
+        y = _mm256_fmadd_ps(z, _mm256_set1_ps(-0.5f), y);
+        const __m256 r = _mm256_fmadd_ps(e, _mm256_set1_ps(0.693359375f), _mm256_add_ps(f, y));
+        _mm256_storeu_ps(x + i, _mm256_mul_ps(r, _mm256_set1_ps(0.434294481903251828f)));
+    }
+    log10_scalar(x + i, n - i, floor);
+}
+
+AVX512 static void log10_avx512(float *x, size_t n, float floor)
+{
+    const __m512 fl = _mm512_set1_ps(floor), one = _mm512_set1_ps(1.0f), sqh = _mm512_set1_ps(0.707106781186547524f);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 v = _mm512_max_ps(_mm512_loadu_ps(x + i), fl);
+        const __m512i b = _mm512_castps_si512(v);
+        __m512 e = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_srli_epi32(b, 23), _mm512_set1_epi32(126)));
+        const __m512 m = _mm512_castsi512_ps(_mm512_or_si512(_mm512_and_si512(b, _mm512_set1_epi32(0x007fffff)),
+                                                             _mm512_set1_epi32(0x3f000000)));
+        const __mmask16 lt = _mm512_cmp_ps_mask(m, sqh, _CMP_LT_OQ);
+        e = _mm512_mask_sub_ps(e, lt, e, one);
+        const __m512 f = _mm512_mask_add_ps(_mm512_sub_ps(m, one), lt, _mm512_sub_ps(m, one), m);
+        const __m512 z = _mm512_mul_ps(f, f);
+        LOG_POLY(__m512, f, _mm512_fmadd_ps, _mm512_set1_ps);
+        __m512 y = _mm512_mul_ps(_mm512_mul_ps(p, f), z);
+        y = _mm512_fmadd_ps(e, _mm512_set1_ps(-2.12194440e-4f), y);
+        y = _mm512_fmadd_ps(z, _mm512_set1_ps(-0.5f), y);
+        const __m512 r = _mm512_fmadd_ps(e, _mm512_set1_ps(0.693359375f), _mm512_add_ps(f, y));
+        _mm512_storeu_ps(x + i, _mm512_mul_ps(r, _mm512_set1_ps(0.434294481903251828f)));
+    }
+    _mm256_zeroupper();
+    log10_scalar(x + i, n - i, floor);
+}
+#undef LOG_POLY
+
 /* The same in AVX2: a block's 16 positions as two vectors of 8. */
 AVX2 static void xscores_avx2(const uint16_t *K, int nblk, const float *q, int n_head, int dh, float scale,
                               float *out, int ostride)
@@ -845,15 +909,16 @@ typedef struct vm_ops {
     float (*dot_q8lo)(const int8_t *, const int8_t *, const float *, const float *, int);
     void (*gemv_i8x)(const int8_t *, const float *, int, int, int, const vm_i8x *, const float *, float *);
     void (*i8x_prep)(const float *, int, vm_i8x *);
+    void (*log10)(float *, size_t, float);
     int q4_fast;                /* VPDPBUSD: the integer kernels (4-bit proxy, i8x) outrun the float ones */
 } vm_ops;
 
 static const vm_ops *ops(void)
 {
-    static const vm_ops scalar = { "scalar", max_scalar, exp_sum_scalar, gelu_scalar, gemv_f16_scalar, gemv_i8_scalar, xscores_scalar, xaccum_scalar, bmax_scalar, bsel_scalar, gemv_q4_scalar, dot_q8lo_scalar, gemv_i8x_scalar, i8x_prepare_scalar, 0 };
-    static const vm_ops avx2 = { "avx2", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx2, gemv_i8_avx2, xscores_avx2, xaccum_avx2, bmax_scalar, bsel_scalar, gemv_q4_scalar, dot_q8lo_scalar, gemv_i8x_scalar, i8x_prepare_scalar, 0 };
-    static const vm_ops avx512 = { "avx512", max_avx512, exp_sum_avx512, gelu_avx512, gemv_f16_avx512, gemv_i8_avx512, xscores_avx512, xaccum_avx512, bmax_avx512, bsel_avx512, gemv_q4_scalar, dot_q8lo_avx512, gemv_i8x_scalar, i8x_prepare_scalar, 0 };
-    static const vm_ops avx512vnni = { "avx512", max_avx512, exp_sum_avx512, gelu_avx512, gemv_f16_avx512, gemv_i8_avx512, xscores_avx512, xaccum_avx512, bmax_avx512, bsel_avx512, gemv_q4_vnni, dot_q8lo_avx512, gemv_i8x_vnni, i8x_prepare_vnni, 1 };
+    static const vm_ops scalar = { "scalar", max_scalar, exp_sum_scalar, gelu_scalar, gemv_f16_scalar, gemv_i8_scalar, xscores_scalar, xaccum_scalar, bmax_scalar, bsel_scalar, gemv_q4_scalar, dot_q8lo_scalar, gemv_i8x_scalar, i8x_prepare_scalar, log10_scalar, 0 };
+    static const vm_ops avx2 = { "avx2", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx2, gemv_i8_avx2, xscores_avx2, xaccum_avx2, bmax_scalar, bsel_scalar, gemv_q4_scalar, dot_q8lo_scalar, gemv_i8x_scalar, i8x_prepare_scalar, log10_avx2, 0 };
+    static const vm_ops avx512 = { "avx512", max_avx512, exp_sum_avx512, gelu_avx512, gemv_f16_avx512, gemv_i8_avx512, xscores_avx512, xaccum_avx512, bmax_avx512, bsel_avx512, gemv_q4_scalar, dot_q8lo_avx512, gemv_i8x_scalar, i8x_prepare_scalar, log10_avx512, 0 };
+    static const vm_ops avx512vnni = { "avx512", max_avx512, exp_sum_avx512, gelu_avx512, gemv_f16_avx512, gemv_i8_avx512, xscores_avx512, xaccum_avx512, bmax_avx512, bsel_avx512, gemv_q4_vnni, dot_q8lo_avx512, gemv_i8x_vnni, i8x_prepare_vnni, log10_avx512, 1 };
     static const vm_ops *chosen;
     if (!chosen) { /* benign race: every thread picks the same table */
         __builtin_cpu_init();
@@ -877,6 +942,7 @@ void vm_gemv_i8x(const int8_t *Q, const float *scale, int cols, int r0, int r1, 
 float vm_max(const float *x, int n) { return ops()->max(x, n); }
 double vm_exp_sum(float *x, int n, float mx) { return ops()->exp_sum(x, n, mx); }
 void vm_gelu(float *x, size_t n) { ops()->gelu(x, n); }
+void vm_log10(float *x, size_t n, float floor) { ops()->log10(x, n, floor); }
 
 void vm_gemv_f16(const uint16_t *W, int cols, int r0, int r1, const float *x, const float *b, float *y)
 {

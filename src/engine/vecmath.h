@@ -17,6 +17,10 @@ float vm_max(const float *x, int n);
 /* x[i] = exp(x[i] − mx); returns Σ x[i] (accumulated per lane, summed in double). */
 double vm_exp_sum(float *x, int n, float mx);
 void vm_scale(float *x, int n, float s);
+/* In place: x[i] = log10(max(x[i], floor)), floor > 0 and normal (the log-mel
+ * clamp). Cephes-style polynomial on the mantissa: within 2.4e-7·(|y| + 1)
+ * of the exact log10 (about 2 ulp; test_vecmath). */
+void vm_log10(float *x, size_t n, float floor);
 /* In place: nn.GELU() (erf form). */
 void vm_gelu(float *x, size_t n);
 /* In place: softmax of one row. */

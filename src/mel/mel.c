@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/vecmath.h"
+
 #define N_BINS (MEL_N_FFT / 2 + 1)
 #define BATCH 512 /* frames per backend call: bounds the scratch size */
 
@@ -63,7 +65,7 @@ int mel_log10(lc_mel *m, const float *x, long n, long f0, long nf, float *out, l
         }
         float *o = out + b0 * m->n_mels;
         if (backend_mel_power(m->b, (int)nb, m->frames, m->n_mels, m->filters, o, e)) return -1;
-        for (long k = 0; k < nb * m->n_mels; k++) o[k] = log10f(o[k] > 1e-10f ? o[k] : 1e-10f);
+        vm_log10(o, (size_t)(nb * m->n_mels), 1e-10f); /* log10(clamp(mel_spec, min=1e-10)) */
     }
     return 0;
 }
@@ -71,7 +73,10 @@ int mel_log10(lc_mel *m, const float *x, long n, long f0, long nf, float *out, l
 float mel_max(const float *v, size_t count)
 {
     float mx = -INFINITY;
-    for (size_t i = 0; i < count; i++) mx = v[i] > mx ? v[i] : mx;
+    for (size_t i = 0; i < count; i += 1 << 30) { /* vm_max takes an int count */
+        const float b = vm_max(v + i, (int)(count - i < (1u << 30) ? count - i : 1u << 30));
+        mx = b > mx ? b : mx;
+    }
     return mx;
 }
 
