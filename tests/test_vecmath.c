@@ -151,26 +151,28 @@ int main(void)
         CHECKF(k == want && bad == 0, "bound select: %d of %d, %d misplaced", k, want, bad);
         CHECK(k >= 1 && k < NB / 4);
     }
-    /* cross-attention on the blocked f16 layout (vecmath.h), every head:
+    /* cross-attention on the blocked int8 layout (vecmath.h), every head:
      * scores and accumulation vs its definition in double; dh = 64 (every
      * Whisper size: the vector kernels) and 32 (the micro fixtures) */
     for (int dh = 64; dh >= 32; dh /= 2) {
         enum { NB = 3, H = 3, OS = 50 };
         const int ts = H * dh;
-        static uint16_t K16[NB * VM_XBLK * H * 64], V16[NB * VM_XBLK * H * 64];
+        static int8_t K8[NB * VM_XBLK * H * 64], V8[NB * VM_XBLK * H * 64];
+        static float ks[NB * H * VM_XBLK], vs[NB * H * VM_XBLK];
         static float q[H * 64], p[H * OS], sc[H * OS], acc[H * 64];
-        for (int i = 0; i < NB * VM_XBLK * ts; i++) { K16[i] = quant_f32_to_f16(frand(&s)); V16[i] = quant_f32_to_f16(frand(&s)); }
+        for (int i = 0; i < NB * VM_XBLK * ts; i++) { K8[i] = (int8_t)(127 * frand(&s)); V8[i] = (int8_t)(127 * frand(&s)); }
+        for (int i = 0; i < NB * H * VM_XBLK; i++) { ks[i] = 0.01f * (1 + fabsf(frand(&s))); vs[i] = 0.01f * (1 + fabsf(frand(&s))); }
         for (int i = 0; i < ts; i++) { q[i] = frand(&s); acc[i] = 0.5f; }
         for (int i = 0; i < H * OS; i++) { p[i] = frand(&s); sc[i] = -99; }
-        vm_xattn_scores_blk(K16, NB, q, H, dh, 0.125f, sc, OS);
-        vm_xattn_accum_blk(V16, NB, p, OS, H, dh, acc);
+        vm_xattn_scores_blk(K8, ks, NB, q, H, dh, 0.125f, sc, OS);
+        vm_xattn_accum_blk(V8, vs, NB, p, OS, H, dh, acc);
         double e1 = 0, e2 = 0;
         for (int h = 0; h < H; h++) {
             for (int j = 0; j < NB * VM_XBLK; j++) {
                 const int b = j / VM_XBLK, jj = j % VM_XBLK;
                 double a = 0;
                 for (int i = 0; i < dh; i++)
-                    a += (double)q[h * dh + i] * quant_f16_to_f32(K16[(((size_t)b * H + h) * dh + i) * VM_XBLK + jj]);
+                    a += (double)q[h * dh + i] * ks[(b * H + h) * VM_XBLK + jj] * K8[(((size_t)b * H + h) * dh + i) * VM_XBLK + jj];
                 e1 = fmax(e1, fabs(a * 0.125 - sc[h * OS + j]));
             }
             e1 = fmax(e1, sc[h * OS + NB * VM_XBLK] == -99 ? 0 : 1); /* nothing past the blocks */
@@ -178,12 +180,12 @@ int main(void)
                 double a = 0.5;
                 for (int j = 0; j < NB * VM_XBLK; j++) {
                     const int b = j / VM_XBLK, jj = j % VM_XBLK;
-                    a += (double)p[h * OS + j] * quant_f16_to_f32(V16[(((size_t)b * H + h) * VM_XBLK + jj) * dh + i]);
+                    a += (double)p[h * OS + j] * vs[(b * H + h) * VM_XBLK + jj] * V8[(((size_t)b * H + h) * VM_XBLK + jj) * dh + i];
                 }
                 e2 = fmax(e2, fabs(a - acc[h * dh + i]));
             }
         }
-        printf("f16 blocked cross-attention (%d heads of %d): scores err %.3g, accumulate err %.3g\n", H, dh, e1, e2);
+        printf("int8 blocked cross-attention (%d heads of %d): scores err %.3g, accumulate err %.3g\n", H, dh, e1, e2);
         CHECKF(e1 < 1e-5 && e2 < 1e-5, "xattn blocks, dh %d: %g %g", dh, e1, e2);
     }
 

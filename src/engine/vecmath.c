@@ -655,31 +655,35 @@ AVX2 static void gemv_i8_avx2(const int8_t *Q, const float *sc, int cols, int r0
 
 /* Cross-attention over whole f16 rows (all heads of a position at once, so
  * K and V stream through contiguously): see vecmath.h. */
-/* Cross-attention on the blocked f16 layout (vecmath.h): per block of
+/* Cross-attention on the blocked int8 layout (vecmath.h): per block of
  * VM_XBLK positions and head, K as [dh][VM_XBLK] (a position per lane, so
- * the scores need no horizontal sums) and V as [VM_XBLK][dh]. */
-static void xscores_scalar(const uint16_t *K, int nblk, const float *q, int n_head, int dh, float scale,
-                           float *out, int ostride)
+ * the scores need no horizontal sums) and V as [VM_XBLK][dh], each
+ * position's dh values with their own scale. */
+static void xscores_scalar(const int8_t *K, const float *ks, int nblk, const float *q, int n_head, int dh,
+                           float scale, float *out, int ostride)
 {
     for (int b = 0; b < nblk; b++)
         for (int h = 0; h < n_head; h++) {
-            const uint16_t *kb = K + ((size_t)b * n_head + h) * dh * VM_XBLK;
+            const int8_t *kb = K + ((size_t)b * n_head + h) * dh * VM_XBLK;
+            const float *sb = ks + ((size_t)b * n_head + h) * VM_XBLK;
             for (int j = 0; j < VM_XBLK; j++) {
                 float a = 0;
-                for (int i = 0; i < dh; i++) a += q[h * dh + i] * quant_f16_to_f32(kb[i * VM_XBLK + j]);
-                out[(size_t)h * ostride + b * VM_XBLK + j] = a * scale;
+                for (int i = 0; i < dh; i++) a += q[h * dh + i] * (float)kb[i * VM_XBLK + j];
+                out[(size_t)h * ostride + b * VM_XBLK + j] = a * sb[j] * scale;
             }
         }
 }
 
-static void xaccum_scalar(const uint16_t *V, int nblk, const float *p, int pstride, int n_head, int dh, float *acc)
+static void xaccum_scalar(const int8_t *V, const float *vs, int nblk, const float *p, int pstride, int n_head, int dh,
+                          float *acc)
 {
     for (int b = 0; b < nblk; b++)
         for (int h = 0; h < n_head; h++) {
-            const uint16_t *vb = V + ((size_t)b * n_head + h) * VM_XBLK * dh;
+            const int8_t *vb = V + ((size_t)b * n_head + h) * VM_XBLK * dh;
+            const float *sb = vs + ((size_t)b * n_head + h) * VM_XBLK;
             for (int j = 0; j < VM_XBLK; j++) {
-                const float w = p[(size_t)h * pstride + b * VM_XBLK + j];
-                for (int i = 0; i < dh; i++) acc[h * dh + i] += w * quant_f16_to_f32(vb[j * dh + i]);
+                const float w = p[(size_t)h * pstride + b * VM_XBLK + j] * sb[j];
+                for (int i = 0; i < dh; i++) acc[h * dh + i] += w * (float)vb[j * dh + i];
             }
         }
 }
@@ -744,98 +748,98 @@ AVX512 static void log10_avx512(float *x, size_t n, float floor)
 #undef LOG_POLY
 
 /* The same in AVX2: a block's 16 positions as two vectors of 8. */
-AVX2 static void xscores_avx2(const uint16_t *K, int nblk, const float *q, int n_head, int dh, float scale,
-                              float *out, int ostride)
+#define I8X8(p) _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p))))
+AVX2 static void xscores_avx2(const int8_t *K, const float *ks, int nblk, const float *q, int n_head, int dh,
+                              float scale, float *out, int ostride)
 {
-    if (dh % 2) { xscores_scalar(K, nblk, q, n_head, dh, scale, out, ostride); return; }
+    if (dh % 2) { xscores_scalar(K, ks, nblk, q, n_head, dh, scale, out, ostride); return; }
     for (int b = 0; b < nblk; b++)
         for (int h = 0; h < n_head; h++) {
-            const uint16_t *kb = K + ((size_t)b * n_head + h) * dh * VM_XBLK;
-            const float *qh = q + h * dh;
+            const int8_t *kb = K + ((size_t)b * n_head + h) * dh * VM_XBLK;
+            const float *sb = ks + ((size_t)b * n_head + h) * VM_XBLK, *qh = q + h * dh;
             __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-#define KR(i, o) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(kb + (i) * VM_XBLK + (o))))
             for (int i = 0; i < dh; i += 2) {
                 const __m256 q0 = _mm256_set1_ps(qh[i]), q1 = _mm256_set1_ps(qh[i + 1]);
-                a0 = _mm256_fmadd_ps(KR(i, 0), q0, a0);
-                a1 = _mm256_fmadd_ps(KR(i, 8), q0, a1);
-                a2 = _mm256_fmadd_ps(KR(i + 1, 0), q1, a2);
-                a3 = _mm256_fmadd_ps(KR(i + 1, 8), q1, a3);
+                a0 = _mm256_fmadd_ps(I8X8(kb + i * VM_XBLK), q0, a0);
+                a1 = _mm256_fmadd_ps(I8X8(kb + i * VM_XBLK + 8), q0, a1);
+                a2 = _mm256_fmadd_ps(I8X8(kb + (i + 1) * VM_XBLK), q1, a2);
+                a3 = _mm256_fmadd_ps(I8X8(kb + (i + 1) * VM_XBLK + 8), q1, a3);
             }
-#undef KR
             const __m256 sc = _mm256_set1_ps(scale);
             float *o = out + (size_t)h * ostride + b * VM_XBLK;
-            _mm256_storeu_ps(o, _mm256_mul_ps(_mm256_add_ps(a0, a2), sc));
-            _mm256_storeu_ps(o + 8, _mm256_mul_ps(_mm256_add_ps(a1, a3), sc));
+            _mm256_storeu_ps(o, _mm256_mul_ps(_mm256_mul_ps(_mm256_add_ps(a0, a2), _mm256_loadu_ps(sb)), sc));
+            _mm256_storeu_ps(o + 8, _mm256_mul_ps(_mm256_mul_ps(_mm256_add_ps(a1, a3), _mm256_loadu_ps(sb + 8)), sc));
         }
 }
 
-AVX2 static void xaccum_avx2(const uint16_t *V, int nblk, const float *p, int pstride, int n_head, int dh, float *acc)
+AVX2 static void xaccum_avx2(const int8_t *V, const float *vs, int nblk, const float *p, int pstride, int n_head,
+                             int dh, float *acc)
 {
-    if (dh % 8) { xaccum_scalar(V, nblk, p, pstride, n_head, dh, acc); return; }
+    if (dh % 8) { xaccum_scalar(V, vs, nblk, p, pstride, n_head, dh, acc); return; }
     for (int b = 0; b < nblk; b++)
         for (int h = 0; h < n_head; h++) {
-            const uint16_t *vb = V + ((size_t)b * n_head + h) * VM_XBLK * dh;
-            const float *ph = p + (size_t)h * pstride + b * VM_XBLK;
+            const int8_t *vb = V + ((size_t)b * n_head + h) * VM_XBLK * dh;
+            const float *sb = vs + ((size_t)b * n_head + h) * VM_XBLK, *ph = p + (size_t)h * pstride + b * VM_XBLK;
             for (int i = 0; i < dh; i += 8) {
                 __m256 a = _mm256_loadu_ps(acc + h * dh + i);
                 for (int j = 0; j < VM_XBLK; j++)
-                    a = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(vb + j * dh + i))),
-                                        _mm256_set1_ps(ph[j]), a);
+                    a = _mm256_fmadd_ps(I8X8(vb + j * dh + i), _mm256_set1_ps(ph[j] * sb[j]), a);
                 _mm256_storeu_ps(acc + h * dh + i, a);
             }
         }
 }
+#undef I8X8
 
 /* dh = 64 (every Whisper size): 4 accumulators of 16 lanes, each a chain
  * of 16 FMAs; K and V stream through in order, a block's heads adjacent. */
-AVX512 static void xscores_avx512(const uint16_t *K, int nblk, const float *q, int n_head, int dh, float scale,
-                                  float *out, int ostride)
+#define I8X16(p) _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p))))
+AVX512 static void xscores_avx512(const int8_t *K, const float *ks, int nblk, const float *q, int n_head, int dh,
+                                  float scale, float *out, int ostride)
 {
-    if (dh != 64) { xscores_scalar(K, nblk, q, n_head, dh, scale, out, ostride); return; }
+    if (dh != 64) { xscores_scalar(K, ks, nblk, q, n_head, dh, scale, out, ostride); return; }
     for (int b = 0; b < nblk; b++)
         for (int h = 0; h < n_head; h++) {
-            const uint16_t *kb = K + ((size_t)b * n_head + h) * 64 * VM_XBLK;
+            const int8_t *kb = K + ((size_t)b * n_head + h) * 64 * VM_XBLK;
             const float *qh = q + h * 64;
             _mm_prefetch((const char *)(kb + 2 * n_head * 64 * VM_XBLK), _MM_HINT_T0);
             __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-#define KR(i) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(kb + (i) * VM_XBLK)))
             for (int i = 0; i < 64; i += 4) {
-                a0 = _mm512_fmadd_ps(KR(i), _mm512_set1_ps(qh[i]), a0);
-                a1 = _mm512_fmadd_ps(KR(i + 1), _mm512_set1_ps(qh[i + 1]), a1);
-                a2 = _mm512_fmadd_ps(KR(i + 2), _mm512_set1_ps(qh[i + 2]), a2);
-                a3 = _mm512_fmadd_ps(KR(i + 3), _mm512_set1_ps(qh[i + 3]), a3);
+                a0 = _mm512_fmadd_ps(I8X16(kb + i * VM_XBLK), _mm512_set1_ps(qh[i]), a0);
+                a1 = _mm512_fmadd_ps(I8X16(kb + (i + 1) * VM_XBLK), _mm512_set1_ps(qh[i + 1]), a1);
+                a2 = _mm512_fmadd_ps(I8X16(kb + (i + 2) * VM_XBLK), _mm512_set1_ps(qh[i + 2]), a2);
+                a3 = _mm512_fmadd_ps(I8X16(kb + (i + 3) * VM_XBLK), _mm512_set1_ps(qh[i + 3]), a3);
             }
-#undef KR
             const __m512 sum = _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
-            _mm512_storeu_ps(out + (size_t)h * ostride + b * VM_XBLK, _mm512_mul_ps(sum, _mm512_set1_ps(scale)));
+            const __m512 sb = _mm512_loadu_ps(ks + ((size_t)b * n_head + h) * VM_XBLK);
+            _mm512_storeu_ps(out + (size_t)h * ostride + b * VM_XBLK,
+                             _mm512_mul_ps(_mm512_mul_ps(sum, sb), _mm512_set1_ps(scale)));
         }
 }
 
-AVX512 static void xaccum_avx512(const uint16_t *V, int nblk, const float *p, int pstride, int n_head, int dh,
-                                 float *acc)
+AVX512 static void xaccum_avx512(const int8_t *V, const float *vs, int nblk, const float *p, int pstride, int n_head,
+                                 int dh, float *acc)
 {
-    if (dh != 64) { xaccum_scalar(V, nblk, p, pstride, n_head, dh, acc); return; }
+    if (dh != 64) { xaccum_scalar(V, vs, nblk, p, pstride, n_head, dh, acc); return; }
     for (int b = 0; b < nblk; b++)
         for (int h = 0; h < n_head; h++) {
-            const uint16_t *vb = V + ((size_t)b * n_head + h) * VM_XBLK * 64;
-            const float *ph = p + (size_t)h * pstride + b * VM_XBLK;
+            const int8_t *vb = V + ((size_t)b * n_head + h) * VM_XBLK * 64;
+            const float *ph = p + (size_t)h * pstride + b * VM_XBLK, *sb = vs + ((size_t)b * n_head + h) * VM_XBLK;
             float *ah = acc + h * 64;
             _mm_prefetch((const char *)(vb + 2 * n_head * 64 * VM_XBLK), _MM_HINT_T0);
             __m512 a0 = _mm512_loadu_ps(ah), a1 = _mm512_loadu_ps(ah + 16);
             __m512 a2 = _mm512_loadu_ps(ah + 32), a3 = _mm512_loadu_ps(ah + 48);
-#define VR(j, i) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(vb + (j) * 64 + (i))))
             for (int j = 0; j < VM_XBLK; j++) {
-                const __m512 w = _mm512_set1_ps(ph[j]);
-                a0 = _mm512_fmadd_ps(VR(j, 0), w, a0);
-                a1 = _mm512_fmadd_ps(VR(j, 16), w, a1);
-                a2 = _mm512_fmadd_ps(VR(j, 32), w, a2);
-                a3 = _mm512_fmadd_ps(VR(j, 48), w, a3);
+                const __m512 w = _mm512_set1_ps(ph[j] * sb[j]);
+                a0 = _mm512_fmadd_ps(I8X16(vb + j * 64), w, a0);
+                a1 = _mm512_fmadd_ps(I8X16(vb + j * 64 + 16), w, a1);
+                a2 = _mm512_fmadd_ps(I8X16(vb + j * 64 + 32), w, a2);
+                a3 = _mm512_fmadd_ps(I8X16(vb + j * 64 + 48), w, a3);
             }
-#undef VR
             _mm512_storeu_ps(ah, a0); _mm512_storeu_ps(ah + 16, a1);
             _mm512_storeu_ps(ah + 32, a2); _mm512_storeu_ps(ah + 48, a3);
         }
 }
+#undef I8X16
 
 /* int8 logits' candidates (whisper_logits_refine): the largest lower bound
  * l − c·b, then the indices whose upper bound l + c·b reaches thr. −inf
@@ -901,8 +905,8 @@ typedef struct vm_ops {
     void (*gemv_f16)(const uint16_t *, int, int, int, const float *, const float *, float *);
     void (*gemv_i8)(const int8_t *, const float *, int, int, int, const float *, const float *, float *,
                     const float *, float *);
-    void (*xscores)(const uint16_t *, int, const float *, int, int, float, float *, int);
-    void (*xaccum)(const uint16_t *, int, const float *, int, int, int, float *);
+    void (*xscores)(const int8_t *, const float *, int, const float *, int, int, float, float *, int);
+    void (*xaccum)(const int8_t *, const float *, int, const float *, int, int, int, float *);
     float (*bmax)(const float *, const float *, float, int);
     int (*bsel)(const float *, const float *, float, float, int, int *);
     void (*gemv_q4)(const uint8_t *, const uint16_t *, int, int, int, const vm_q4x *, float *);
@@ -978,15 +982,16 @@ void vm_gemv_i8_bound(const int8_t *Q, const float *scale, int cols, int r0, int
     ops()->gemv_i8(Q, scale, cols, r0, r1, x, NULL, y, hb, bnd);
 }
 
-void vm_xattn_scores_blk(const uint16_t *K, int nblk, const float *q, int n_head, int dh, float scale, float *out,
-                         int ostride)
+void vm_xattn_scores_blk(const int8_t *K, const float *ks, int nblk, const float *q, int n_head, int dh, float scale,
+                         float *out, int ostride)
 {
-    ops()->xscores(K, nblk, q, n_head, dh, scale, out, ostride);
+    ops()->xscores(K, ks, nblk, q, n_head, dh, scale, out, ostride);
 }
 
-void vm_xattn_accum_blk(const uint16_t *V, int nblk, const float *p, int pstride, int n_head, int dh, float *acc)
+void vm_xattn_accum_blk(const int8_t *V, const float *vs, int nblk, const float *p, int pstride, int n_head, int dh,
+                        float *acc)
 {
-    ops()->xaccum(V, nblk, p, pstride, n_head, dh, acc);
+    ops()->xaccum(V, vs, nblk, p, pstride, n_head, dh, acc);
 }
 
 float vm_bound_max(const float *l, const float *b, float c, int n) { return ops()->bmax(l, b, c, n); }

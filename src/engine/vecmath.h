@@ -44,20 +44,22 @@ void vm_gemv_i8(const int8_t *Q, const float *scale, int cols, int r0, int r1, c
 void vm_gemv_i8_bound(const int8_t *Q, const float *scale, int cols, int r0, int r1, const float *x,
                       const float *hb, float *y, float *bnd);
 
-/* Cross-attention over the window's f16 K/V in blocks of VM_XBLK
+/* Cross-attention over the window's K/V in int8, in blocks of VM_XBLK
  * positions (whisper.c writes them so, once per window), each block every
- * head's K as [dh][VM_XBLK] and then every head's V as [VM_XBLK][dh]:
- *   K(b, h)[i][j] at K[((b·n_head + h)·dh + i)·VM_XBLK + j]
- *   V(b, h)[j][i] at V[((b·n_head + h)·VM_XBLK + j)·dh + i]
- * for nblk blocks from K and V (the decoder splits blocks over threads):
+ * head's K as [dh][VM_XBLK] and then every head's V as [VM_XBLK][dh], with
+ * a scale per position and head (max|·|/127 of its dh values) in ks, vs:
+ *   K(b, h)[i][j] = ks[(b·n_head + h)·VM_XBLK + j] · K[((b·n_head + h)·dh + i)·VM_XBLK + j]
+ *   V(b, h)[j][i] = vs[(b·n_head + h)·VM_XBLK + j] · V[((b·n_head + h)·VM_XBLK + j)·dh + i]
+ * for nblk blocks from K, V, ks, vs (the decoder splits blocks over threads):
  *   out[h·ostride + b·VM_XBLK + j] = scale · Σ_i q[h·dh + i]·K(b, h)[i][j]
  *   acc[h·dh + i]                += Σ_j p[h·pstride + b·VM_XBLK + j]·V(b, h)[j][i]
  * K with a position per vector lane, the scores need no horizontal sums;
- * both stream through memory in order. */
+ * both stream through memory in order, a byte per value. */
 #define VM_XBLK 16
-void vm_xattn_scores_blk(const uint16_t *K, int nblk, const float *q, int n_head, int dh, float scale, float *out,
-                         int ostride);
-void vm_xattn_accum_blk(const uint16_t *V, int nblk, const float *p, int pstride, int n_head, int dh, float *acc);
+void vm_xattn_scores_blk(const int8_t *K, const float *ks, int nblk, const float *q, int n_head, int dh, float scale,
+                         float *out, int ostride);
+void vm_xattn_accum_blk(const int8_t *V, const float *vs, int nblk, const float *p, int pstride, int n_head, int dh,
+                        float *acc);
 
 /* max_i (l[i] − c·b[i]), and the indices i (ascending, into idx, which
  * holds n) with l[i] + c·b[i] ≥ thr; returns their count. For the int8

@@ -227,48 +227,55 @@ static int enc_ldsc(int A) { return (A + 31) / 32 * 32; }
 /* position blocks of VM_XBLK covering n positions (the last one padded) */
 static int xblocks(int n) { return (n + VM_XBLK - 1) / VM_XBLK; }
 
-/* f32 row-major K and V [A][ts] into the blocked f16 layout; the padding
- * positions get zeros (a zero V row adds nothing, whatever its weight). */
-static void xkv_block(const float *k, const float *v, int A, int ts, int H, uint16_t *kb, uint16_t *vb)
+/* One position's dh values as int8 with their scale (max|x|/127). */
+static void q8_row(const float *x, int dh, int8_t *q, size_t qstride, float *scale)
+{
+    float mx = 0;
+    for (int i = 0; i < dh; i++) mx = fabsf(x[i]) > mx ? fabsf(x[i]) : mx;
+    const float s = mx / 127.0f, inv = s > 0 ? 1.0f / s : 0.0f;
+    for (int i = 0; i < dh; i++) q[i * qstride] = (int8_t)lrintf(x[i] * inv);
+    *scale = s;
+}
+
+/* f32 row-major K and V [A][ts] into the blocked int8 layout (vecmath.h);
+ * the padding positions get zeros (a zero V row adds nothing, whatever its
+ * weight). int8 per position and head: half the f16 bytes read per token;
+ * tiny, tiny.en and base random models keep f32's tokens over 66 s. */
+static void xkv_block(const float *k, const float *v, int A, int ts, int H, int8_t *kb, int8_t *vb, float *ks,
+                      float *vs)
 {
     const int dh = ts / H;
-    float t[64 * VM_XBLK];
     for (int b = 0; b < xblocks(A); b++)
         for (int h = 0; h < H; h++) {
-            const size_t o = ((size_t)b * H + h) * dh * VM_XBLK;
-            for (int i0 = 0; i0 < dh; i0 += 64) { /* K transposed, 64 dims at a time */
-                const int ni = dh - i0 < 64 ? dh - i0 : 64;
-                for (int j = 0; j < VM_XBLK; j++) {
-                    const int p = b * VM_XBLK + j;
-                    for (int i = 0; i < ni; i++) t[i * VM_XBLK + j] = p < A ? k[(size_t)p * ts + h * dh + i0 + i] : 0.0f;
-                }
-                quant_f32_to_f16_row(t, kb + o + (size_t)i0 * VM_XBLK, (size_t)ni * VM_XBLK);
-            }
+            const size_t o = ((size_t)b * H + h) * dh * VM_XBLK, so = ((size_t)b * H + h) * VM_XBLK;
             for (int j = 0; j < VM_XBLK; j++) {
                 const int p = b * VM_XBLK + j;
-                uint16_t *d = vb + o + (size_t)j * dh;
-                if (p < A) quant_f32_to_f16_row(v + (size_t)p * ts + h * dh, d, (size_t)dh);
-                else memset(d, 0, sizeof(uint16_t) * dh);
+                if (p < A) {
+                    q8_row(k + (size_t)p * ts + h * dh, dh, kb + o + j, VM_XBLK, ks + so + j); /* K transposed */
+                    q8_row(v + (size_t)p * ts + h * dh, dh, vb + o + (size_t)j * dh, 1, vs + so + j);
+                } else {
+                    for (int i = 0; i < dh; i++) kb[o + (size_t)i * VM_XBLK + j] = vb[o + (size_t)j * dh + i] = 0;
+                    ks[so + j] = vs[so + j] = 0.0f;
+                }
             }
         }
 }
 
-/* One layer's blocked f16 K/V back to f32 rows [A][ts] (a prompt's batch). */
-static void xkv_unblock(const uint16_t *kb, const uint16_t *vb, int A, int ts, int H, float *k, float *v)
+/* One layer's blocked int8 K/V back to f32 rows [A][ts] (a prompt's batch). */
+static void xkv_unblock(const int8_t *kb, const int8_t *vb, const float *ks, const float *vs, int A, int ts, int H,
+                        float *k, float *v)
 {
     const int dh = ts / H;
-    float t[64 * VM_XBLK];
     for (int b = 0; b < xblocks(A); b++)
         for (int h = 0; h < H; h++) {
-            const size_t o = ((size_t)b * H + h) * dh * VM_XBLK;
-            for (int i0 = 0; i0 < dh; i0 += 64) {
-                const int ni = dh - i0 < 64 ? dh - i0 : 64;
-                quant_f16_to_f32_row(kb + o + (size_t)i0 * VM_XBLK, t, (size_t)ni * VM_XBLK);
-                for (int j = 0; j < VM_XBLK && b * VM_XBLK + j < A; j++)
-                    for (int i = 0; i < ni; i++) k[(size_t)(b * VM_XBLK + j) * ts + h * dh + i0 + i] = t[i * VM_XBLK + j];
+            const size_t o = ((size_t)b * H + h) * dh * VM_XBLK, so = ((size_t)b * H + h) * VM_XBLK;
+            for (int j = 0; j < VM_XBLK && b * VM_XBLK + j < A; j++) {
+                float *kr = k + (size_t)(b * VM_XBLK + j) * ts + h * dh, *vr = v + (size_t)(b * VM_XBLK + j) * ts + h * dh;
+                for (int i = 0; i < dh; i++) {
+                    kr[i] = ks[so + j] * kb[o + (size_t)i * VM_XBLK + j];
+                    vr[i] = vs[so + j] * vb[o + (size_t)j * dh + i];
+                }
             }
-            for (int j = 0; j < VM_XBLK && b * VM_XBLK + j < A; j++)
-                quant_f16_to_f32_row(vb + o + (size_t)j * dh, v + (size_t)(b * VM_XBLK + j) * ts + h * dh, (size_t)dh);
         }
 }
 
@@ -315,11 +322,12 @@ lc_state *state_create(const lc_model *m, lc_backend *b, int n_seq, lc_err *e)
         /* the decoder reads cross K/V once per token: half the bytes in f16,
          * and no f32 copy (18 MB for tiny): the encoder stages a layer at a
          * time, prompts widen a layer at a time (whisper_decode) */
-        const size_t n16 = L * xblocks(A) * VM_XBLK * ts;
-        if (!(st->cross_k16 = malloc(sizeof(uint16_t) * n16)) || !(st->cross_v16 = malloc(sizeof(uint16_t) * n16)))
+        const size_t n8 = L * xblocks(A) * VM_XBLK * ts, ns = L * xblocks(A) * VM_XBLK * hp->n_text_head;
+        if (!(st->cross_k8 = malloc(n8)) || !(st->cross_v8 = malloc(n8)) ||
+            !(st->cross_ks = malloc(sizeof(float) * ns)) || !(st->cross_vs = malloc(sizeof(float) * ns)))
             goto oom;
-        lc_prefault(st->cross_k16, sizeof(uint16_t) * n16);
-        lc_prefault(st->cross_v16, sizeof(uint16_t) * n16);
+        lc_prefault(st->cross_k8, n8);
+        lc_prefault(st->cross_v8, n8);
     }
     ALLOC(st->kv_k, (size_t)n_seq * L * hp->n_text_ctx * ts);
     ALLOC(st->kv_v, (size_t)n_seq * L * hp->n_text_ctx * ts);
@@ -368,8 +376,10 @@ void state_free(lc_state *st)
                       st->kv_v, st->dx, st->dh, st->dq, st->dk, st->dv, st->datt, st->dmlp,
                       st->dscores, st->logits };
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
-    free(st->cross_k16);
-    free(st->cross_v16);
+    free(st->cross_k8);
+    free(st->cross_v8);
+    free(st->cross_ks);
+    free(st->cross_vs);
     free(st->logit_bnd);
     free(st->hb);
     free(st->cand);
@@ -639,14 +649,15 @@ int whisper_encode(lc_state *st, const float *mel, lc_err *e)
     for (int l = 0; l < hp->n_text_layer; l++) {
         const lc_dec_layer *L = &m->dec[l];
         /* f16 K/V: staged in the encoder's scratch, a layer at a time */
-        float *ck = st->cross_k16 ? st->q : st->cross_k + (size_t)l * As;
-        float *cv = st->cross_k16 ? st->k : st->cross_v + (size_t)l * As;
+        float *ck = st->cross_k8 ? st->q : st->cross_k + (size_t)l * As;
+        float *cv = st->cross_k8 ? st->k : st->cross_v + (size_t)l * As;
         if (backend_gemm(b, A, st->enc_out, s, &L->cross.k, NULL, ck, s, e) ||
             backend_gemm(b, A, st->enc_out, s, &L->cross.v, L->cross.v_b, cv, s, e))
             return -1;
-        if (st->cross_k16) {
-            const size_t per = (size_t)xblocks(A) * VM_XBLK * s;
-            xkv_block(ck, cv, A, s, hp->n_text_head, st->cross_k16 + l * per, st->cross_v16 + l * per);
+        if (st->cross_k8) {
+            const size_t per = (size_t)xblocks(A) * VM_XBLK * s, sper = (size_t)xblocks(A) * VM_XBLK * hp->n_text_head;
+            xkv_block(ck, cv, A, s, hp->n_text_head, st->cross_k8 + l * per, st->cross_v8 + l * per,
+                      st->cross_ks + l * sper, st->cross_vs + l * sper);
         }
     }
     st->t.encode += now_ms() - t0;
@@ -664,7 +675,8 @@ int whisper_encode(lc_state *st, const float *mel, lc_err *e)
  * and that strided read ran at half the bandwidth. */
 typedef struct xattn_job {
     const float *q;
-    const uint16_t *k, *v;
+    const int8_t *k, *v;        /* this layer's blocks (vecmath.h) */
+    const float *ks, *vs;       /* and their scales */
     int n, n_kv, n_state, n_head;
     int chunk;                  /* positions per thread, at most */
     size_t per;                 /* work floats per thread */
@@ -701,7 +713,9 @@ static void xattn_part(void *c, int ith, int nth)
             for (int h = 0; h < H; h++) { mr[h] = -INFINITY; mr[H + h] = 0.0f; }
             continue;
         }
-        vm_xattn_scores_blk(j->k + b0 * blk, b1 - b0, j->q + (size_t)r * ts, H, dh, scale, sc, j->chunk);
+        const size_t sblk = (size_t)H * VM_XBLK; /* scales per block */
+        vm_xattn_scores_blk(j->k + b0 * blk, j->ks + b0 * sblk, b1 - b0, j->q + (size_t)r * ts, H, dh, scale, sc,
+                            j->chunk);
         for (int h = 0; h < H; h++) {
             float *s = sc + (size_t)h * j->chunk;
             const float m = vm_max(s, np);
@@ -709,7 +723,7 @@ static void xattn_part(void *c, int ith, int nth)
             mr[H + h] = (float)vm_exp_sum(s, np, m); /* s = exp(s − m) in place */
             for (int t = np; t < (b1 - b0) * VM_XBLK; t++) s[t] = 0.0f; /* the padding's weight */
         }
-        vm_xattn_accum_blk(j->v + b0 * blk, b1 - b0, sc, j->chunk, H, dh, ar);
+        vm_xattn_accum_blk(j->v + b0 * blk, j->vs + b0 * sblk, b1 - b0, sc, j->chunk, H, dh, ar);
     }
 }
 
@@ -847,16 +861,17 @@ int whisper_decode(lc_state *st, int n, const int *tok, const int *seq, const in
         const int xchunk = (xblocks(A) + xn - 1) / xn * VM_XBLK; /* whole blocks per thread */
         const size_t xper = (size_t)hp->n_text_head * xchunk + (size_t)n * ts + (size_t)n * 2 * hp->n_text_head;
         const size_t xl = (size_t)l * xblocks(A) * VM_XBLK * ts; /* a layer's blocks */
-        const uint16_t *k16 = st->cross_k16 ? st->cross_k16 + xl : NULL;
-        const uint16_t *v16 = st->cross_v16 ? st->cross_v16 + xl : NULL;
-        if (k16 && n <= FEW_ROWS && xn <= 64 && xper * xn <= st->dscores_cap) {
-            xattn_job xj = { st->dq, k16, v16, n, A, ts, hp->n_text_head, xchunk, xper, st->dscores, 1 };
+        const size_t xs = (size_t)l * xblocks(A) * VM_XBLK * hp->n_text_head; /* and its scales */
+        const int8_t *k8 = st->cross_k8 ? st->cross_k8 + xl : NULL, *v8 = st->cross_v8 ? st->cross_v8 + xl : NULL;
+        const float *ks = st->cross_ks ? st->cross_ks + xs : NULL, *vs = st->cross_vs ? st->cross_vs + xs : NULL;
+        if (k8 && n <= FEW_ROWS && xn <= 64 && xper * xn <= st->dscores_cap) {
+            xattn_job xj = { st->dq, k8, v8, ks, vs, n, A, ts, hp->n_text_head, xchunk, xper, st->dscores, 1 };
             pool_run(xp, xattn_part, &xj);
             xattn_merge(&xj, st->datt);
-        } else if (k16) {
+        } else if (k8) {
             /* a prompt's many rows: this layer's K/V widened to f32 in the
              * encoder's scratch (free while decoding), then batched GEMMs */
-            xkv_unblock(k16, v16, A, ts, hp->n_text_head, st->k, st->v);
+            xkv_unblock(k8, v8, ks, vs, A, ts, hp->n_text_head, st->k, st->v);
             attention(st->dq, st->k, st->v, n, A, ts, hp->n_text_head, st->dscores, st->datt);
         } else {
             attention(st->dq, st->cross_k + (size_t)l * A * ts, st->cross_v + (size_t)l * A * ts, n, A,

@@ -42,9 +42,11 @@ typedef struct lc_state {
 
     /* cross-attention K/V per decoder layer, for the current window */
     float *cross_k, *cross_v;    /* [n_text_layer, 1500, n_state]; NULL when compact (f16 below) */
-    /* compact models: f16, per layer in blocks of VM_XBLK positions (the
-     * last padded with zeros) laid out as vecmath.h's vm_xattn_*_blk read them */
-    uint16_t *cross_k16, *cross_v16;
+    /* compact models: int8 with a scale per position and head, per layer in
+     * blocks of VM_XBLK positions (the last padded with zeros) laid out as
+     * vecmath.h's vm_xattn_*_blk read them */
+    int8_t *cross_k8, *cross_v8;
+    float *cross_ks, *cross_vs;
 
     /* self-attention caches */
     float *kv_k, *kv_v;          /* [n_seq, n_text_layer, n_text_ctx, n_state] */
