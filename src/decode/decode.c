@@ -137,8 +137,6 @@ static void mask_range(float *l, int lo, int hi)
     for (int i = lo; i < hi; i++) l[i] = -INFINITY;
 }
 
-/* SuppressBlank, SuppressTokens and ApplyTimestampRules, in that order,
- * on one member's logits; `sampled` are its tokens since sample_begin. */
 /* Compact logits (whisper.h): could the exact logits decide the timestamp
  * rule otherwise? Its timestamps' log-sum-exp lies between that of l − m
  * and that of l + m, m the margins; open if `text` (exact) is in between. */
@@ -162,6 +160,9 @@ static int ts_rule_open(const lc_decoder *d, int out, const float *l, int tb, in
     return text >= lo_max + log(ls) && text <= hi_max + log(hs);
 }
 
+/* SuppressBlank, SuppressTokens and ApplyTimestampRules, in that order,
+ * on one member's logits (output row `out`); `sampled` are its tokens
+ * since sample_begin. */
 static void apply_filters(lc_decoder *d, const lc_decode_opts *o, float *l, int out, const int *sampled, int n)
 {
     const lc_specials *sp = &d->m->sp;
