@@ -41,7 +41,7 @@ typedef struct lc_state {
     float *enc_out;              /* [1500, n_state] */
 
     /* cross-attention K/V per decoder layer, for the current window */
-    float *cross_k, *cross_v;    /* [n_text_layer, 1500, n_state]; NULL when compact (f16 below) */
+    float *cross_k, *cross_v;    /* [n_text_layer, 1500, n_state]; NULL when compact (int8 below) */
     /* compact models: int8 with a scale per position and head, per layer in
      * blocks of VM_XBLK positions (the last padded with zeros) laid out as
      * vecmath.h's vm_xattn_*_blk read them */
