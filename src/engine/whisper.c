@@ -648,7 +648,7 @@ int whisper_encode(lc_state *st, const float *mel, lc_err *e)
 
     for (int l = 0; l < hp->n_text_layer; l++) {
         const lc_dec_layer *L = &m->dec[l];
-        /* f16 K/V: staged in the encoder's scratch, a layer at a time */
+        /* int8 K/V: staged in the encoder's scratch, a layer at a time */
         float *ck = st->cross_k8 ? st->q : st->cross_k + (size_t)l * As;
         float *cv = st->cross_k8 ? st->k : st->cross_v + (size_t)l * As;
         if (backend_gemm(b, A, st->enc_out, s, &L->cross.k, NULL, ck, s, e) ||
@@ -666,7 +666,7 @@ int whisper_encode(lc_state *st, const float *mel, lc_err *e)
 
 /* ---- decoder (cross-attention on f16) ------------------------------------------------- */
 
-/* Cross-attention of a few rows over the window's f16 K/V, the position
+/* Cross-attention of a few rows over the window's int8 K/V, the position
  * blocks (vecmath.h) split over the pool so each thread streams its share
  * of K and V once, all heads of a block together. Each thread keeps, per row and
  * head, a partial softmax (its max m and sum l of exp(s − m)) and the
