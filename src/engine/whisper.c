@@ -319,9 +319,10 @@ lc_state *state_create(const lc_model *m, lc_backend *b, int n_seq, lc_err *e)
     if (!m->compact) {
         ALLOC(st->cross_k, L * A * ts); ALLOC(st->cross_v, L * A * ts);
     } else {
-        /* the decoder reads cross K/V once per token: half the bytes in f16,
-         * and no f32 copy (18 MB for tiny): the encoder stages a layer at a
-         * time, prompts widen a layer at a time (whisper_decode) */
+        /* the decoder reads cross K/V once per token: a quarter of the
+         * bytes in int8, and no f32 copy (18 MB for tiny): the encoder
+         * stages a layer at a time, prompts widen a layer at a time
+         * (whisper_decode) */
         const size_t n8 = L * xblocks(A) * VM_XBLK * ts, ns = L * xblocks(A) * VM_XBLK * hp->n_text_head;
         if (!(st->cross_k8 = malloc(n8)) || !(st->cross_v8 = malloc(n8)) ||
             !(st->cross_ks = malloc(sizeof(float) * ns)) || !(st->cross_vs = malloc(sizeof(float) * ns)))
