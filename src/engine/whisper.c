@@ -665,7 +665,7 @@ int whisper_encode(lc_state *st, const float *mel, lc_err *e)
     return 0;
 }
 
-/* ---- decoder (cross-attention on f16) ------------------------------------------------- */
+/* ---- decoder (cross-attention on int8) ------------------------------------------------ */
 
 /* Cross-attention of a few rows over the window's int8 K/V, the position
  * blocks (vecmath.h) split over the pool so each thread streams its share
