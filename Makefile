@@ -30,7 +30,7 @@ FLAGS_STAMP := $(BUILD)/.flags
 FLAGS_NOW   := $(CC) $(CFLAGS) $(LDFLAGS)
 $(shell mkdir -p $(BUILD); [ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_STAMP))
 
-.PHONY: all test deps clean model fuzz soak bench npu-shim
+.PHONY: all test deps clean model fuzz soak npu-shim
 all: $(BUILD)/livecap
 
 $(BUILD)/livecap: $(MAIN_OBJ) $(BUILD)/liblivecap.a

@@ -13,7 +13,11 @@
 # margin even through jackd's xruns (no real-time scheduling here), and the
 # finals are normally identical. Tolerance, for a burst longer than a step:
 # bag of words, at least 90 % of the --input run's words in the device
-# run's finals.
+# run's finals. A host that stalls either process for longer than a step
+# still makes that run take all the audio there is (seen once in a full
+# suite: the --input run, not the device, gave 25 words instead of 27), so
+# the pair of runs gets up to 3 attempts; a device path that delivers
+# different audio fails all of them.
 set -u
 : "${LIVECAP:=build/livecap}" "${FIXTURES:=../shared/fixtures}"
 tmp=$(mktemp -d) || exit 1
@@ -33,27 +37,30 @@ sox "$tmp/jfk48.wav" -t raw "$tmp/in.raw" || fail sox
 # so the run is stopped with SIGINT once 14.2 s of audio are in (a loaded
 # host's jackd, without real-time scheduling, delivered 11.9 s in 15.5 s)
 
-"$LIVECAP" live --input "$tmp/jfk48.wav" --speed 1 --headless --jsonl "$tmp/file.jsonl" $opts \
-    >/dev/null 2>"$tmp/file.err" || { cat "$tmp/file.err"; fail "--input run failed"; }
+# attempt: one --input run and one device run of the same audio, compared
+attempt() {
+    rm -f "$tmp/file.jsonl" "$tmp/dev.jsonl" # the wait below reads dev.jsonl: never a previous attempt's
+    "$LIVECAP" live --input "$tmp/jfk48.wav" --speed 1 --headless --jsonl "$tmp/file.jsonl" $opts \
+        >/dev/null 2>"$tmp/file.err" || { cat "$tmp/file.err"; fail "--input run failed"; }
 
-env=$(tests/virtual_mic.sh start "$tmp/mic" "$tmp/in.raw" paced) || fail "virtual mic did not start"
-eval "$env"
-"$LIVECAP" devices >"$tmp/devices" 2>&1 || fail "devices failed"
-grep -q livecap_paced "$tmp/devices" || { cat "$tmp/devices"; fail "livecap_paced not listed"; }
-"$LIVECAP" live --device livecap_paced --headless --jsonl "$tmp/dev.jsonl" $opts >"$tmp/dev.out" 2>"$tmp/dev.err" &
-pid=$!
-i=0
-while [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do
-    a=$(grep '"type":"stats"' "$tmp/dev.jsonl" 2>/dev/null | tail -n 1 |
-        python3 -c 'import json,sys; l=sys.stdin.read(); print(json.loads(l)["audio_s"] if l else 0)')
-    python3 -c "import sys; sys.exit(0 if $a >= 14.2 else 1)" && break
-    sleep 0.1; i=$((i + 1))
-done
-kill -INT $pid
-wait $pid; rc=$?
-[ $rc -eq 0 ] || { cat "$tmp/dev.err"; fail "device run exited $rc"; }
+    env=$(tests/virtual_mic.sh start "$tmp/mic" "$tmp/in.raw" paced) || fail "virtual mic did not start"
+    eval "$env"
+    "$LIVECAP" devices >"$tmp/devices" 2>&1 || fail "devices failed"
+    grep -q livecap_paced "$tmp/devices" || { cat "$tmp/devices"; fail "livecap_paced not listed"; }
+    "$LIVECAP" live --device livecap_paced --headless --jsonl "$tmp/dev.jsonl" $opts >"$tmp/dev.out" 2>"$tmp/dev.err" &
+    pid=$!
+    i=0
+    while [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do
+        a=$(grep '"type":"stats"' "$tmp/dev.jsonl" 2>/dev/null | tail -n 1 |
+            python3 -c 'import json,sys; l=sys.stdin.read(); print(json.loads(l)["audio_s"] if l else 0)')
+        python3 -c "import sys; sys.exit(0 if $a >= 14.2 else 1)" && break
+        sleep 0.1; i=$((i + 1))
+    done
+    kill -INT $pid
+    wait $pid; rc=$?
+    [ $rc -eq 0 ] || { cat "$tmp/dev.err"; fail "device run exited $rc"; }
 
-python3 - "$tmp/file.jsonl" "$tmp/dev.jsonl" <<'PY' || fail "device vs --input"
+    python3 - "$tmp/file.jsonl" "$tmp/dev.jsonl" <<'PY'
 import collections, json, sys
 def load(p):
     return [json.loads(l) for l in open(p)]
@@ -79,4 +86,12 @@ print("word overlap %.2f (%d of %d; device run %d words); finals %s" %
       (ratio, common, sum(wa.values()), sum(wb.values()), "identical" if same else "differ"))
 assert ratio >= 0.9, ratio
 PY
-echo ok
+    r=$?
+    tests/virtual_mic.sh stop "$tmp/mic" >/dev/null 2>&1
+    return $r
+}
+for n in 1 2 3; do
+    attempt && { echo ok; exit 0; }
+    echo "attempt $n: device vs --input differ"
+done
+fail "device vs --input: 3 attempts"

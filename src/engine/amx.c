@@ -2,8 +2,9 @@
  *
  * Register blocking: a 32×32 block of C lives in four accumulator tiles
  * (tmm0–3). Per k-step of 32 the two 16-row A tiles (tmm4–5) and the two
- * 16-column W tiles (tmm6–7) are loaded hi·hi, then W lo (Ah·Wl), then
- * A lo and W hi again (Al·Wh): 8 tile loads for 12 TDPBF16PS.
+ * 16-column W tiles (tmm6–7) are loaded A hi with W lo (Ah·Wl), then W hi
+ * (Ah·Wh), then A lo over the W hi still in the tiles (Al·Wh): 8 tile loads
+ * for 12 TDPBF16PS (loading W hi first would need it twice: 10).
  * Cache blocking: W is walked in chunks of columns small enough to stay in
  * L2 (W_CHUNK_BYTES) while every 32-row block of A passes over them, so
  * each W byte comes from memory once per call and each C block is written
@@ -350,18 +351,16 @@ static void panel(const amx_w *w, int M, int m0, int P, const uint16_t *ah, cons
                     const uint16_t *wh0 = w0 + (size_t)k * 2 * TILE_U16, *wh1 = w1 + (size_t)k * 2 * TILE_U16;
                     _tile_loadd(4, ah0 + k0, sa);
                     _tile_loadd(5, ah1 + k0, sa);
-                    _tile_loadd(6, wh0, 64);
-                    _tile_loadd(7, wh1, 64);
-                    _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7);
-                    _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
                     _tile_loadd(6, wh0 + TILE_U16, 64); /* W lo */
                     _tile_loadd(7, wh1 + TILE_U16, 64);
                     _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7);
                     _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
+                    _tile_loadd(6, wh0, 64);            /* W hi */
+                    _tile_loadd(7, wh1, 64);
+                    _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7);
+                    _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
                     _tile_loadd(4, al0 + k0, sa);       /* A lo */
                     _tile_loadd(5, al1 + k0, sa);
-                    _tile_loadd(6, wh0, 64);
-                    _tile_loadd(7, wh1, 64);
                     _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7);
                     _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
                 }
