@@ -146,6 +146,9 @@ int main(void)
     check(1500, 64, 64, 64, 64, 1);
     check(750, 384, 384, 384, 384, 0);       /* tiny's attention projections, one thread's band */
     check(1500, 96, 1536, 1536, 96, 1);      /* the MLP's second GEMM, K = 4d */
+    check(200, 64, 3072, 3072, 64, 1);       /* small's: K in four chunks (K_SPLIT_STEPS) */
+    check(45, 40, 2100, 2100, 41, 1);        /* three K chunks, the last partial; unaligned N
+                                                and a partial row block kept in scratch */
     check(3000, 64, 240, 243, 70, 1);        /* conv1 im2col: K = 3·80, strided A and C */
     check(37, 40, 33, 33, 41, 1);            /* nothing aligned */
     check(700, 40, 1000, 1000, 41, 1);       /* unaligned N over three row panels (A_PANEL_BYTES) */
@@ -153,6 +156,7 @@ int main(void)
     check(64, 2048, 512, 512, 2048, 1);      /* eight passes over W (W_CHUNK_BYTES) */
     check_view(100, 1500, 64, 384, 1, 1);    /* tiny's scores: a head's K in [pos][384] */
     check_view(100, 64, 1500, 1, 384, 0);    /* P·V: a head's Vᵀ */
+    check_view(70, 64, 2200, 1, 64, 1);      /* a longer Vᵀ (K in chunks) into padded C */
     check_view(45, 70, 50, 1, 77, 1);        /* Vᵀ-like, nothing aligned */
     check_view(33, 40, 33, 3, 130, 0);       /* other strides: the scalar packer */
     check_device();

@@ -38,6 +38,13 @@
 #define BM 32                /* C block: 2 × 2 tiles */
 #define TILE_U16 (TR * TK)   /* 512 bf16 = 1 KiB per tile */
 #define W_CHUNK_BYTES (512 * 1024) /* W columns walked per pass: a quarter of a 2 MiB L2 */
+#define K_SPLIT_STEPS 64     /* K longer than 2048 (k-steps of 32) is split... */
+#define K_CHUNK_STEPS 24     /* ...into passes over C of 768: small's fc2 (K = 3072) left a W
+                                chunk one 32-column block wide and panels of 64 rows, W
+                                re-read from L3 every 64 rows; in chunks, C's blocks are
+                                stored and reloaded once per chunk. Measured (one thread,
+                                median of 20): 1500×768×3072 68–82 → 60–63 ms; K = 1536
+                                lost 5–8 % when split, so it is not */
 #define A_PANEL_BYTES (1024 * 1024) /* A rows split per panel (hi + lo): bounds the scratch
                                        (tiny's peak RSS) while W is re-read once per panel */
 
@@ -317,15 +324,19 @@ static void split_a(const float *A, int lda, int M, int K, int Mp, int Kp, uint1
 }
 
 /* Rows [m0, m0 + P) of C (P a multiple of BM, rows ≥ M padding) from the
- * split panel ah/al [P, Kp]; whole blocks go to C, the rest to cs_buf. */
-static void panel(const amx_w *w, int M, int m0, int P, const uint16_t *ah, const uint16_t *al,
-                  const float *bias, float *C, int ldc, float *cbuf, int pad_ok)
+ * split panel ah/al [P, Kc], which holds k-steps [k0, k1) of A: the first
+ * K chunk starts C's blocks from the bias (or 0), later ones from what the
+ * previous chunk stored; whole blocks go to C, the rest to cbuf, copied to
+ * C after the last chunk. */
+static void panel(const amx_w *w, int M, int m0, int P, const uint16_t *ah, const uint16_t *al, int k0s,
+                  int k1s, const float *bias, float *C, int ldc, float *cbuf, int pad_ok)
 {
-    const int Kp = w->Kp, Np = w->Np, ks = w->ks, N = w->N;
+    const int Np = w->Np, ks = w->ks, N = w->N, Kc = (k1s - k0s) * TK;
+    const int first = k0s == 0, last = k1s == ks;
     const int direct_cols = N % BM == 0 || pad_ok;
-    const size_t sa = (size_t)Kp * 2;  /* A plane row stride, bytes */
+    const size_t sa = (size_t)Kc * 2;  /* A plane row stride, bytes */
     const size_t wblock = (size_t)ks * 2 * TILE_U16; /* one 16-column tile strip */
-    int chunk = (int)(W_CHUNK_BYTES / ((size_t)BM * Kp * 2 * sizeof(uint16_t)));
+    int chunk = (int)(W_CHUNK_BYTES / ((size_t)BM * Kc * 2 * sizeof(uint16_t)));
     if (chunk < 1) chunk = 1;
     const int nblk = Np / BM;
     for (int b0 = 0; b0 < nblk; b0 += chunk) {
@@ -335,19 +346,23 @@ static void panel(const amx_w *w, int M, int m0, int P, const uint16_t *ah, cons
             const int direct = direct_cols && mr + BM <= M;
             float *cb = direct ? C + (size_t)mr * ldc : cbuf + (direct_cols ? 0 : (size_t)r * Np);
             const size_t cs = direct ? (size_t)ldc : (size_t)Np;
-            const uint16_t *ah0 = ah + (size_t)r * Kp, *al0 = al + (size_t)r * Kp;
-            const uint16_t *ah1 = ah0 + (size_t)TR * Kp, *al1 = al0 + (size_t)TR * Kp;
+            const uint16_t *ah0 = ah + (size_t)r * Kc, *al0 = al + (size_t)r * Kc;
+            const uint16_t *ah1 = ah0 + (size_t)TR * Kc, *al1 = al0 + (size_t)TR * Kc;
             for (int nb = b0; nb < b1; nb++) {
                 const int n0 = nb * BM;
                 const uint16_t *w0 = w->t + (size_t)(2 * nb) * wblock, *w1 = w0 + wblock;
-                if (bias && n0 + BM <= N) { /* stride 0: bias in every row */
+                float *c = cb + n0;
+                if (!first) { /* the previous K chunk's sums */
+                    _tile_loadd(0, c, cs * 4); _tile_loadd(1, c + TR, cs * 4);
+                    _tile_loadd(2, c + TR * cs, cs * 4); _tile_loadd(3, c + TR * cs + TR, cs * 4);
+                } else if (bias && n0 + BM <= N) { /* stride 0: bias in every row */
                     _tile_loadd(0, bias + n0, 0); _tile_loadd(1, bias + n0 + TR, 0);
                     _tile_loadd(2, bias + n0, 0); _tile_loadd(3, bias + n0 + TR, 0);
                 } else {
                     _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
                 }
-                for (int k = 0; k < ks; k++) {
-                    const int k0 = k * TK;
+                for (int k = k0s; k < k1s; k++) {
+                    const int k0 = (k - k0s) * TK;
                     const uint16_t *wh0 = w0 + (size_t)k * 2 * TILE_U16, *wh1 = w1 + (size_t)k * 2 * TILE_U16;
                     _tile_loadd(4, ah0 + k0, sa);
                     _tile_loadd(5, ah1 + k0, sa);
@@ -364,7 +379,6 @@ static void panel(const amx_w *w, int M, int m0, int P, const uint16_t *ah, cons
                     _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7);
                     _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
                 }
-                float *c = cb + n0;
                 _tile_stored(0, c, cs * 4);
                 _tile_stored(1, c + TR, cs * 4);
                 _tile_stored(2, c + TR * cs, cs * 4);
@@ -372,6 +386,7 @@ static void panel(const amx_w *w, int M, int m0, int P, const uint16_t *ah, cons
             }
         }
     }
+    if (!last) return;
     /* the blocks that went through cbuf */
     const int r0 = direct_cols ? (M - m0 < P ? (M - m0) / BM * BM : P) : 0;
     const int r1 = M - m0 < P ? M - m0 : P;
@@ -397,24 +412,30 @@ int amx_gemm_padded(const amx_w *w, int M, const float *A, int lda, float *C, in
 static int gemm(const amx_w *w, int M, const float *A, int lda, const float *bias, float *C, int ldc, int pad_ok)
 {
     if (!w || M < 1) return M < 1 ? 0 : -1;
-    const int Kp = w->Kp, Np = w->Np;
+    const int Np = w->Np, ks = w->ks;
+    /* K whole, or in chunks of K_CHUNK_STEPS k-steps when longer than K_SPLIT_STEPS */
+    const int kcs = ks <= K_SPLIT_STEPS ? ks : K_CHUNK_STEPS, Kc = kcs * TK;
     /* rows per panel: a multiple of BM, at most what the scratch holds */
-    int P = (int)(A_PANEL_BYTES / ((size_t)Kp * 2 * sizeof(uint16_t))) / BM * BM;
+    int P = (int)(A_PANEL_BYTES / ((size_t)Kc * 2 * sizeof(uint16_t))) / BM * BM;
     if (P < BM) P = BM;
     const int Mp = (int)round_up((size_t)M, BM);
     if (P > Mp) P = Mp;
     /* C blocks go straight to C when whole; a partial last row block (and,
      * if N is not a multiple of BM, every block) goes through scratch */
     const size_t need_c = (size_t)(w->N % BM == 0 || pad_ok ? BM : P) * Np;
-    amx_scratch *s = scratch_get(2 * (size_t)P * Kp, need_c);
+    amx_scratch *s = scratch_get(2 * (size_t)P * Kc, need_c);
     if (!s) return -1;
-    uint16_t *ah = s->a, *al = s->a + (size_t)P * Kp;
+    uint16_t *ah = s->a, *al = s->a + (size_t)P * Kc;
     tiles_on();
     for (int m0 = 0; m0 < M; m0 += P) {
         const int rows = M - m0 < P ? M - m0 : P;
         const int Pr = (int)round_up((size_t)rows, BM);
-        split_a(A + (size_t)m0 * lda, lda, rows, w->K, Pr, Kp, ah, al);
-        panel(w, M, m0, Pr, ah, al, bias, C, ldc, s->c, pad_ok);
+        for (int k0s = 0; k0s < ks; k0s += kcs) {
+            const int k1s = k0s + kcs < ks ? k0s + kcs : ks, kb = k0s * TK;
+            const int kv = w->K - kb < (k1s - k0s) * TK ? w->K - kb : (k1s - k0s) * TK;
+            split_a(A + (size_t)m0 * lda + kb, lda, rows, kv, Pr, (k1s - k0s) * TK, ah, al);
+            panel(w, M, m0, Pr, ah, al, k0s, k1s, bias, C, ldc, s->c, pad_ok);
+        }
     }
     _tile_release();
     return 0;
