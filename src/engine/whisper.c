@@ -227,13 +227,18 @@ static int enc_ldsc(int A) { return (A + 31) / 32 * 32; }
 /* position blocks of VM_XBLK covering n positions (the last one padded) */
 static int xblocks(int n) { return (n + VM_XBLK - 1) / VM_XBLK; }
 
-/* One position's dh values as int8 with their scale (max|x|/127). */
+/* One position's dh values as int8 with their scale (max|x|/127).
+ * Rounding: adding and subtracting 1.5·2^23 leaves x rounded to the
+ * nearest integer, ties to even, for |x| < 2^22 (here ≤ 127.00002), which
+ * is lrintf's result in the default rounding mode without its library call
+ * (a call per value: 27.6 M of them per small window). */
 static void q8_row(const float *x, int dh, int8_t *q, size_t qstride, float *scale)
 {
     float mx = 0;
     for (int i = 0; i < dh; i++) mx = fabsf(x[i]) > mx ? fabsf(x[i]) : mx;
     const float s = mx / 127.0f, inv = s > 0 ? 1.0f / s : 0.0f;
-    for (int i = 0; i < dh; i++) q[i * qstride] = (int8_t)lrintf(x[i] * inv);
+    const float rnd = 12582912.0f; /* not folded: C without -ffast-math keeps (a + c) − c */
+    for (int i = 0; i < dh; i++) q[i * qstride] = (int8_t)(int)((x[i] * inv + rnd) - rnd);
     *scale = s;
 }
 
@@ -241,11 +246,21 @@ static void q8_row(const float *x, int dh, int8_t *q, size_t qstride, float *sca
  * the padding positions get zeros (a zero V row adds nothing, whatever its
  * weight). int8 per position and head: half the f16 bytes read per token;
  * tiny, tiny.en and base random models keep f32's tokens over 66 s. */
-static void xkv_block(const float *k, const float *v, int A, int ts, int H, int8_t *kb, int8_t *vb, float *ks,
-                      float *vs)
+typedef struct xkv_job {
+    const float *k, *v;
+    int A, ts, H;
+    int8_t *kb, *vb;
+    float *ks, *vs;
+} xkv_job;
+
+static void xkv_block_rows(void *ctx, int lo, int hi)
 {
-    const int dh = ts / H;
-    for (int b = 0; b < xblocks(A); b++)
+    const xkv_job *x = ctx;
+    const float *k = x->k, *v = x->v;
+    const int A = x->A, ts = x->ts, H = x->H, dh = ts / H;
+    int8_t *kb = x->kb, *vb = x->vb;
+    float *ks = x->ks, *vs = x->vs;
+    for (int b = lo; b < hi; b++)
         for (int h = 0; h < H; h++) {
             const size_t o = ((size_t)b * H + h) * dh * VM_XBLK, so = ((size_t)b * H + h) * VM_XBLK;
             for (int j = 0; j < VM_XBLK; j++) {
@@ -259,6 +274,14 @@ static void xkv_block(const float *k, const float *v, int A, int ts, int H, int8
                 }
             }
         }
+}
+
+/* position blocks split over the compute pool (a small window: 27.6 M values) */
+static void xkv_block(const float *k, const float *v, int A, int ts, int H, int8_t *kb, int8_t *vb, float *ks,
+                      float *vs)
+{
+    xkv_job j = { k, v, A, ts, H, kb, vb, ks, vs };
+    par_rows(xblocks(A), (size_t)VM_XBLK * 2 * ts, xkv_block_rows, &j);
 }
 
 /* One layer's blocked int8 K/V back to f32 rows [A][ts] (a prompt's batch). */
