@@ -36,7 +36,8 @@ if [ $# -eq 0 ]; then
         set -- "$@" "$tmp/$s.bin"
     done
 fi
-exec python3 - "$WHISPER_BENCH" "$WHISPER_BENCH_ARGS" "$LIVECAP" "$THREADS" "$ROUNDS" "$tmp" "$@" <<'PY'
+# not exec: the EXIT trap must still remove the models made above
+python3 - "$WHISPER_BENCH" "$WHISPER_BENCH_ARGS" "$LIVECAP" "$THREADS" "$ROUNDS" "$tmp" "$@" <<'PY'
 import json, re, subprocess, sys
 wb, wb_args, lc, threads, rounds, tmp = sys.argv[1:7]
 models, rounds = sys.argv[7:], int(rounds)
@@ -95,3 +96,4 @@ sg = [l["sgemm_gflops"] for m in models for _, l in seen[m]]
 bw = [l["mem_gbps"] for m in models for _, l in seen[m]]
 print("  sgemm %.1f–%.1f GFLOP/s, read bandwidth %.1f–%.1f GB/s over livecap's runs" % (min(sg), max(sg), min(bw), max(bw)))
 PY
+exit $?

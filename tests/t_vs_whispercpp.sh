@@ -31,8 +31,10 @@ EOF
 chmod +x "$tmp/wb"
 printf '700.00\n600.00\n' >"$tmp/enc"
 
-ROUNDS=2 WHISPER_BENCH="$tmp/wb" sh scripts/vs-whispercpp.sh "$tmp/m.bin" >"$tmp/out" 2>"$tmp/err"; rc=$?
+mkdir "$tmp/td"
+ROUNDS=2 WHISPER_BENCH="$tmp/wb" TMPDIR="$tmp/td" sh scripts/vs-whispercpp.sh "$tmp/m.bin" >"$tmp/out" 2>"$tmp/err"; rc=$?
 [ $rc -eq 0 ] || bad "vs-whispercpp exited $rc: $(tail -n 3 "$tmp/err")"
+[ -z "$(ls -A "$tmp/td")" ] || bad "vs-whispercpp left its temporary directory behind: $(ls -A "$tmp/td")"
 [ "$(wc -l <"$tmp/args")" -eq 2 ] || bad "the stand-in ran $(wc -l <"$tmp/args") times over 2 rounds"
 grep -qx -- "-m $tmp/m.bin -t 2" "$tmp/args" || bad "the stand-in got '$(head -n 1 "$tmp/args")'"
 [ "$(grep -c '^round ' "$tmp/err")" -eq 2 ] || bad "not one progress line per round: $(cat "$tmp/err")"
