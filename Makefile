@@ -51,6 +51,9 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/liblivecap.a $(FLAGS_STAMP)
 	@echo "  CC    $<"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/liblivecap.a $(LDLIBS)
 
+# test_events replaces fsync with its own (a slow one, a failing one)
+$(BUILD)/tests/test_events: LDFLAGS += -Wl,--wrap=fsync
+
 # One runner for C unit tests (tests/test_*.c) and end-to-end scripts
 # (tests/t_*.sh); it ends with "N passed, N failed".
 test: $(BUILD)/livecap $(TEST_BIN)

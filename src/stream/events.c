@@ -125,11 +125,16 @@ static int save_write(FILE *s, const char *fmt, long index, double t0, double t1
         write_seg(s, "final", &f, latency_ms);
         fputs("}\n", s);
     }
-    /* each final reaches the disk as it is committed: a signal or crash
-     * leaves a complete file. fsync is where a full disk or a dead NFS
-     * server shows up when the page cache took the write. */
     if (fflush(s) != 0 || ferror(s)) return -1;
-    if (fsync(fileno(s)) != 0 && errno != EINVAL && errno != EROFS) return -1; /* EINVAL: pipes, ttys */
+    return 0;
+}
+
+/* Each final reaches the disk as it is committed: a signal or crash leaves
+ * a complete file. fsync is where a full disk or a dead NFS server shows up
+ * when the page cache took the write. 0 or -1 (errno set). */
+static int save_sync(int fd)
+{
+    if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS) return -1; /* EINVAL: pipes, ttys */
     return 0;
 }
 
@@ -157,7 +162,7 @@ static void save_rescue(lc_events *ev, int err)
     for (size_t i = 0; ok && i < ev->n_kept; i++)
         ok = save_write(r, ev->save_fmt, (long)i + 1, ev->kept[i].t0, ev->kept[i].t1, ev->kept[i].text,
                         ev->kept[i].latency_ms) == 0;
-    if (ok && fflush(r) != 0) ok = 0;
+    if (ok && (fflush(r) != 0 || save_sync(fileno(r)) != 0)) ok = 0;
     char msg[9000];
     if (ok) {
         snprintf(msg, sizeof msg, "--save %s: cannot write (%s); the transcript is kept in memory and "
@@ -173,19 +178,10 @@ static void save_rescue(lc_events *ev, int err)
     report(ev, msg);
 }
 
-static void save_final(lc_events *ev, const lc_final *f, double latency_ms)
+/* The save stream failed with err: the fallback file, or memory only when
+ * the fallback is what failed. */
+static void save_failed(lc_events *ev, int err)
 {
-    if (ev->n_kept == ev->cap_kept) { /* one realloc per doubling: finals are seconds apart */
-        size_t cap = ev->cap_kept ? ev->cap_kept * 2 : 64;
-        struct kept *k = realloc(ev->kept, cap * sizeof *k);
-        if (k) { ev->kept = k; ev->cap_kept = cap; }
-    }
-    char *text = ev->n_kept < ev->cap_kept ? strdup(f->text) : NULL;
-    if (text) ev->kept[ev->n_kept++] = (struct kept){ f->t0, f->t1, latency_ms, text };
-    if (!ev->save) return; /* both files failed: memory only */
-    errno = 0;
-    if (save_write(ev->save, ev->save_fmt, ev->n_finals, f->t0, f->t1, f->text, latency_ms) == 0) return;
-    int err = errno ? errno : EIO;
     if (ev->rescued) { /* the fallback failed too: keep going in memory */
         char msg[4400];
         snprintf(msg, sizeof msg, "%s: cannot write (%s); the transcript is kept in memory only",
@@ -196,6 +192,25 @@ static void save_final(lc_events *ev, const lc_final *f, double latency_ms)
         return;
     }
     save_rescue(ev, err);
+}
+
+/* Writes one final to the save file; returns the descriptor the caller
+ * fsyncs once ev->mu is released, or -1 (nothing to sync). */
+static int save_final(lc_events *ev, const lc_final *f, double latency_ms)
+{
+    if (ev->n_kept == ev->cap_kept) { /* one realloc per doubling: finals are seconds apart */
+        size_t cap = ev->cap_kept ? ev->cap_kept * 2 : 64;
+        struct kept *k = realloc(ev->kept, cap * sizeof *k);
+        if (k) { ev->kept = k; ev->cap_kept = cap; }
+    }
+    char *text = ev->n_kept < ev->cap_kept ? strdup(f->text) : NULL;
+    if (text) ev->kept[ev->n_kept++] = (struct kept){ f->t0, f->t1, latency_ms, text };
+    if (!ev->save) return -1; /* both files failed: memory only */
+    errno = 0;
+    if (save_write(ev->save, ev->save_fmt, ev->n_finals, f->t0, f->t1, f->text, latency_ms) == 0)
+        return fileno(ev->save);
+    save_failed(ev, errno ? errno : EIO);
+    return -1;
 }
 
 void events_on_error(lc_events *ev, void (*fn)(void *ctx, const char *msg), void *ctx)
@@ -228,8 +243,18 @@ void events_final(lc_events *ev, const lc_final *f, double latency_ms)
         if (fflush(stdout) != 0) ev->out_err = 1;
     }
     if (ev->jsonl) { write_seg(ev->jsonl, "final", f, latency_ms); jsonl_done(ev); }
-    if (ev->save_fmt) save_final(ev, f, latency_ms);
+    int fd = ev->save_fmt ? save_final(ev, f, latency_ms) : -1;
     pthread_mutex_unlock(&ev->mu);
+    /* fsync without the lock: the stats timer shares it, and a loaded host's
+     * fsync took over a second (a CI run's stats gap of 1186 ms). Only the
+     * pipeline's decode side calls events_final, one call at a time, and
+     * events_close runs after it has stopped, so fd stays this stream's. */
+    if (fd >= 0 && save_sync(fd) != 0) {
+        int err = errno ? errno : EIO;
+        pthread_mutex_lock(&ev->mu);
+        if (ev->save && fileno(ev->save) == fd) save_failed(ev, err);
+        pthread_mutex_unlock(&ev->mu);
+    }
 }
 
 void events_partial(lc_events *ev, const lc_final *p, double latency_ms)

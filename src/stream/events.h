@@ -29,6 +29,8 @@
  *
  * Thread-safety: every function takes the sink's mutex, so finals and
  * partials (decode worker) and stats (main thread) may interleave safely.
+ * The save file's fsync runs after the mutex is released, so stats never
+ * wait for the disk (SPEC §4: stats at least once a second).
  * Errors: events_open fails with one line naming the file (including a
  * --save file that refuses its first write); a later --jsonl or stdout
  * write error is remembered and reported by events_close (-1).
@@ -47,6 +49,8 @@ lc_events *events_open(int headless, const char *jsonl, const char *save, lc_err
 
 void events_start(lc_events *ev, const char *model, const char *backend, const char *device,
                   int sample_rate);
+/* One caller at a time (the pipeline's decode side), never after
+ * events_close: the save file's fsync runs outside the lock. */
 void events_final(lc_events *ev, const lc_final *f, double latency_ms);
 void events_partial(lc_events *ev, const lc_final *p, double latency_ms);
 void events_stats(lc_events *ev, const lc_pipeline_snapshot *s);
