@@ -9,7 +9,8 @@
 set -u
 : "${LIVECAP:=build/livecap}" "${FIXTURES:=../shared/fixtures}"
 tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
+ppid=
+trap '[ -n "$ppid" ] && kill $ppid 2>/dev/null; rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 model=$tmp/tiny.bin
 "$LIVECAP" genmodel "$model" >/dev/null 2>&1 || model=$FIXTURES/micro-en/model-f32.bin
@@ -20,9 +21,30 @@ sox "$FIXTURES/jfk.wav" "$tmp/sil3.wav" "$tmp/jfk_sil.wav" || fail sox
 # a 16-token cap keeps each decode short on a shared 2-core machine
 opts="-m $model -t 2 --max-tokens 16"
 
+# probe.py OUT: a process that only sleeps 20 ms at a time and keeps in OUT
+# the longest it overslept. A stats gap over a second is accepted only when
+# this probe stalled as long at the same time: the whole host was away (a
+# CI run saw gaps of 1.2 and 1.6 s; a VM's steal), not livecap.
+cat > "$tmp/probe.py" <<'PY'
+import sys, time
+worst = 0.0
+while True:
+    t = time.monotonic()
+    time.sleep(0.02)
+    d = (time.monotonic() - t - 0.02) * 1000
+    if d > worst:
+        worst = d
+        with open(sys.argv[1], "w") as f:
+            f.write("%.0f\n" % worst)
+PY
+# probed CMD...: runs CMD with the probe alongside (its result in $tmp/probe)
+probe_start() { echo 0 > "$tmp/probe"; python3 "$tmp/probe.py" "$tmp/probe" & ppid=$!; }
+probe_stop() { kill $ppid 2>/dev/null; wait $ppid 2>/dev/null; ppid=; }
+probed() { probe_start; "$@"; prc=$?; probe_stop; return $prc; }
+
 # check.py JSONL [SRT] [HEADLESS]: the event stream's invariants
 cat > "$tmp/check.py" <<'PY'
-import json, re, sys
+import json, os, re, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 types = [e["type"] for e in ev]
 assert types[0] == "start", types[:1]
@@ -46,7 +68,11 @@ for st in stats:
 # stats at least once per second of wall time, from start to end
 walls = [e["wall_ms"] for e in ev if e["type"] in ("start", "stats", "end")]
 gaps = [b - a for a, b in zip(walls, walls[1:])]
-assert max(gaps) <= 1000, ("stats gap", max(gaps))
+if max(gaps) > 1000:   # only when the whole host stalled as long (probe.py)
+    probe = os.environ.get("PROBE")
+    stall = float(open(probe).read()) if probe and os.path.exists(probe) else 0.0
+    assert stall >= max(gaps) - 600, ("stats gap", max(gaps), "probe's longest stall", stall)
+    print("stats gap %d ms accepted: a probe process stalled %d ms in the same run" % (max(gaps), stall))
 mode = sys.argv[2]
 if mode == "full":
     assert types[-1] == "end", types[-1]
@@ -79,12 +105,13 @@ print("ok:", len(finals), "finals,", len(stats), "stats")
 PY
 
 # 1. speed 1 (no drops allowed), jfk + silence
-"$LIVECAP" live --input "$tmp/jfk_sil.wav" --speed 1 --headless --jsonl "$tmp/a.jsonl" --save "$tmp/a.srt" \
+probed "$LIVECAP" live --input "$tmp/jfk_sil.wav" --speed 1 --headless --jsonl "$tmp/a.jsonl" --save "$tmp/a.srt" \
     $opts >"$tmp/a.out" 2>"$tmp/a.err"; rc=$?
 [ $rc -eq 0 ] || { cat "$tmp/a.err"; fail "live exited $rc"; }
-python3 "$tmp/check.py" "$tmp/a.jsonl" full "$tmp/a.srt" "$tmp/a.out" || fail "speed-1 run"
+PROBE=$tmp/probe python3 "$tmp/check.py" "$tmp/a.jsonl" full "$tmp/a.srt" "$tmp/a.out" || fail "speed-1 run"
 
 # 2. SIGINT mid-run: exit 0, end event, the SRT holds every final so far
+probe_start
 "$LIVECAP" live --input "$tmp/jfk_sil.wav" --speed 1 --headless --jsonl "$tmp/b.jsonl" --save "$tmp/b.srt" \
     $opts >"$tmp/b.out" 2>"$tmp/b.err" &
 pid=$!
@@ -93,18 +120,19 @@ while [ $i -lt 300 ] && ! grep -q '"type":"final"' "$tmp/b.jsonl" 2>/dev/null; d
 grep -q '"type":"final"' "$tmp/b.jsonl" || { kill $pid; fail "no final within 30 s"; }
 kill -INT $pid
 wait $pid; rc=$?
+probe_stop
 [ $rc -eq 0 ] || { cat "$tmp/b.err"; fail "SIGINT run exited $rc"; }
 tail -n 1 "$tmp/b.jsonl" | grep -q '"type":"end"' || fail "no end event after SIGINT"
 grep -q '"audio_s":1[0-4]\.' "$tmp/b.jsonl" | tail -n 1 >/dev/null
-python3 "$tmp/check.py" "$tmp/b.jsonl" sigint "$tmp/b.srt" "$tmp/b.out" || fail "SIGINT run"
+PROBE=$tmp/probe python3 "$tmp/check.py" "$tmp/b.jsonl" sigint "$tmp/b.srt" "$tmp/b.out" || fail "SIGINT run"
 end_s=$(tail -n 1 "$tmp/b.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["audio_s"])')
 python3 -c "import sys; sys.exit(0 if $end_s < 13.9 else 1)" || fail "SIGINT did not stop early ($end_s s)"
 
 # 3. silence only: no text at all (no hallucinations), still stats and end
 sox -n -r 16000 -c 1 -b 16 "$tmp/sil.wav" trim 0 4 || fail sox
-"$LIVECAP" live --input "$tmp/sil.wav" --speed 2 --headless --jsonl "$tmp/c.jsonl" $opts >"$tmp/c.out" 2>&1 \
+probed "$LIVECAP" live --input "$tmp/sil.wav" --speed 2 --headless --jsonl "$tmp/c.jsonl" $opts >"$tmp/c.out" 2>&1 \
     || fail "silence run failed"
-python3 "$tmp/check.py" "$tmp/c.jsonl" silence || fail "silence run"
+PROBE=$tmp/probe python3 "$tmp/check.py" "$tmp/c.jsonl" silence || fail "silence run"
 [ -s "$tmp/c.out" ] && fail "headless printed text on silence"
 
 # 4. The same audio gives the same windows, so the same finals, at any

@@ -229,9 +229,25 @@ static void test_file(void)
     for (size_t i = 0; i < n; i++)
         bad += got[i] != file_val(i);
     CHECKF(bad == 0, "%zu file samples differ", bad);
-    /* Paced in blocks: 10 ms = 80 frames = 160 samples, about 10 ms apart. */
-    int64_t ta = ring_time_of(r, 0), tb = ring_time_of(r, 160), tc = ring_time_of(r, 159);
-    CHECK(ta == tc && tb - ta > 5000000 && tb - ta < 40000000);
+    /* Paced in blocks: 10 ms = 80 frames = 160 samples, about 10 ms apart:
+     * one stamp per block, and the median step between blocks 5–20 ms (the
+     * median: one stall of a loaded host, 40 ms once on CI, moves one step) */
+    int64_t steps[F_FRAMES / 80 - 1];
+    int same = 1, ns = 0;
+    for (size_t b = 0; b + 1 < F_FRAMES / 80; b++) {
+        const size_t s0 = b * 160;
+        same &= ring_time_of(r, s0) == ring_time_of(r, s0 + 159);
+        steps[ns++] = ring_time_of(r, s0 + 160) - ring_time_of(r, s0);
+    }
+    for (int i = 1; i < ns; i++) /* insertion sort: 49 values */
+        for (int k = i; k > 0 && steps[k] < steps[k - 1]; k--) {
+            int64_t t = steps[k];
+            steps[k] = steps[k - 1];
+            steps[k - 1] = t;
+        }
+    CHECK(same);
+    CHECKF(steps[ns / 2] > 5000000 && steps[ns / 2] < 20000000, "median block step %.1f ms",
+           steps[ns / 2] / 1e6);
 
     dt = play(path, 10.0, 0, r, &info);
     CHECKF(dt >= 0.049 && dt < 0.4, "10x playback of 0.5 s took %.3f s", dt);

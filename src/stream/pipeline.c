@@ -258,7 +258,7 @@ static void *mel_main(void *arg)
              * that must not touch a mutex), so look again after one
              * capture period; stop wakes this wait at once. */
             struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
+            clock_gettime(CLOCK_MONOTONIC, &ts);
             ts.tv_nsec += RING_POLL_MS * 1000000L;
             if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
             pthread_cond_timedwait(&p->cv_work, &p->mu, &ts);
@@ -509,8 +509,15 @@ lc_pipeline *pipeline_create(const lc_pipeline_opts *o, lc_err *e)
     p->rng = 0x5eed;
     pthread_mutex_init(&p->mu, NULL);
     pthread_mutex_init(&p->smu, NULL);
-    pthread_cond_init(&p->cv_work, NULL);
-    pthread_cond_init(&p->cv_done, NULL);
+    /* timed waits on CLOCK_MONOTONIC: a wall clock stepped back (NTP, a
+     * VM resynchronised after a pause) would stretch the mel worker's poll
+     * and the stats timer by the size of the step */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->cv_work, &ca);
+    pthread_cond_init(&p->cv_done, &ca);
+    pthread_condattr_destroy(&ca);
     /* window (≤ 30 s) + the 2-window backlog bound + 2 s of slack */
     p->audio_cap = (int64_t)(3 * o->max_window_s + 2) * SR;
     p->rs_cap = 0;
@@ -588,7 +595,7 @@ int pipeline_start(lc_pipeline *p, lc_err *e)
 int pipeline_wait(lc_pipeline *p, int timeout_ms)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     ts.tv_sec += timeout_ms / 1000;
     ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
     if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
