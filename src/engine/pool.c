@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-/* The pause instruction in spin loops: the two vCPUs of these machines
- * are hyperthreads of one core, and a bare spin takes issue slots and load
- * ports from the sibling doing the work (Intel's optimization manual,
- * "spin-wait loops"). */
+/* The pause instruction in spin loops: on a CPU with SMT a bare spin takes
+ * issue slots and load ports from the sibling hyperthread doing the work
+ * (Intel's optimization manual, "spin-wait loops"). The CI machines' two
+ * vCPUs are separate cores (lscpu: one thread per core), where it only
+ * saves power. */
 #if defined(__x86_64__) || defined(__i386__)
 #define CPU_RELAX() __builtin_ia32_pause()
 #else
