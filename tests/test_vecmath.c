@@ -2,6 +2,7 @@
  * and the compute pool covering every part exactly once. */
 #include <math.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "engine/vecmath.h"
 #include "model/quant.h"
 #include "test.h"
+#include "util/mem.h"
 
 static float frand(unsigned *s) { *s = *s * 1664525u + 1013904223u; return (float)(*s >> 8) / 16777216.0f * 2 - 1; }
 
@@ -313,6 +315,52 @@ int main(void)
         }
         const float d = vm_dot_q8lo(q8, lo8, sc8, x8, CC);
         CHECKF(fabs(d - a) <= 1e-6 * mag, "dot int8 + residual: %g vs %g", d, a);
+    }
+
+    /* one row's attention against a reference in double: dh 64 (the
+     * vector kernels), 20 (scalar fallback), keys 1 (softmax of one) to 300,
+     * rows strided as in the KV cache (ld > dh) */
+    {
+        enum { LD = 200, NK = 300 };
+        static float K[NK * LD], V[NK * LD], q[64], sc[NK], out[64];
+        for (int i = 0; i < NK * LD; i++) { K[i] = frand(&s); V[i] = frand(&s); }
+        for (int i = 0; i < 64; i++) q[i] = 2 * frand(&s);
+        const int dhs[] = { 64, 20 }, nks[] = { 1, 7, 96, NK };
+        for (int a = 0; a < 2; a++)
+            for (int b = 0; b < 4; b++) {
+                const int dh = dhs[a], nk = nks[b];
+                const float scale = 1.0f / sqrtf((float)dh);
+                out[0] = NAN;
+                vm_attn_row(q, K + 3, V + 3, LD, nk, dh, scale, sc, out);
+                double w[NK], mx = -INFINITY, sum = 0, worst = 0, psum = 0;
+                for (int k = 0; k < nk; k++) {
+                    double d = 0;
+                    for (int i = 0; i < dh; i++) d += (double)q[i] * K[k * LD + 3 + i];
+                    w[k] = d * scale;
+                    mx = w[k] > mx ? w[k] : mx;
+                }
+                for (int k = 0; k < nk; k++) sum += w[k] = exp(w[k] - mx);
+                for (int k = 0; k < nk; k++) psum += sc[k];
+                for (int i = 0; i < dh; i++) {
+                    double o = 0;
+                    for (int k = 0; k < nk; k++) o += w[k] / sum * V[k * LD + 3 + i];
+                    worst = fmax(worst, fabs(o - out[i]));
+                }
+                CHECKF(worst < 2e-6 && fabs(psum - 1) < 1e-5, "attn row dh %d, %d keys: %g (weights sum %g)", dh,
+                       nk, worst, psum);
+            }
+    }
+
+    /* huge-page buffers: aligned to 2 MB when at least that big (the
+     * madvise is a hint the kernel may ignore: not checked), plain below;
+     * writable to the last byte, released with free() */
+    {
+        unsigned char *big = lc_alloc_huge(5 * LC_HUGE_PAGE + 123), *small = lc_alloc_huge(1000);
+        CHECK(big && ((uintptr_t)big % LC_HUGE_PAGE) == 0 && small);
+        if (big) { big[0] = 1; big[5 * LC_HUGE_PAGE + 122] = 2; }
+        if (small) small[999] = 3;
+        free(big);
+        free(small);
     }
 
     /* pool: every index exactly once, many times in a row */

@@ -841,6 +841,81 @@ AVX512 static void xaccum_avx512(const int8_t *V, const float *vs, int nblk, con
 }
 #undef I8X16
 
+/* One query row's attention over a few f32 keys (the decoder's self-
+ * attention of one token against its cache): OpenBLAS's small-matrix path
+ * cost ~2 µs a call there, 16 calls per layer (two per head). The three
+ * versions share the softmax (max, exp_sum, ×1/Σ as vm_softmax) and differ
+ * only in the order of the dot products' f32 sums. */
+#define ATTN_ROW_BODY(DOT, AXPY, MAX, EXPSUM)                                        \
+    for (int k = 0; k < nk; k++) s[k] = scale * DOT(q, K + (size_t)k * ld, dh);       \
+    const float mx = MAX(s, nk);                                                      \
+    const float inv = (float)(1.0 / EXPSUM(s, nk, mx));                              \
+    for (int k = 0; k < nk; k++) s[k] *= inv;                                         \
+    for (int i = 0; i < dh; i++) out[i] = 0.0f;                                       \
+    for (int k = 0; k < nk; k++) AXPY(out, s[k], V + (size_t)k * ld, dh);
+
+static inline float dot_scalar(const float *a, const float *b, int n)
+{
+    float t = 0.0f;
+    for (int i = 0; i < n; i++) t += a[i] * b[i];
+    return t;
+}
+
+static inline void axpy_scalar(float *y, float a, const float *x, int n)
+{
+    for (int i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+static void attn_row_scalar(const float *q, const float *K, const float *V, size_t ld, int nk, int dh, float scale,
+                            float *s, float *out)
+{
+    ATTN_ROW_BODY(dot_scalar, axpy_scalar, max_scalar, exp_sum_scalar)
+}
+
+AVX2 static inline float dot_avx2(const float *a, const float *b, int n)
+{
+    __m256 t = _mm256_setzero_ps();
+    for (int i = 0; i < n; i += 8) t = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), t);
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    return _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
+}
+
+AVX2 static inline void axpy_avx2(float *y, float a, const float *x, int n)
+{
+    const __m256 va = _mm256_set1_ps(a);
+    for (int i = 0; i < n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+}
+
+AVX2 static void attn_row_avx2(const float *q, const float *K, const float *V, size_t ld, int nk, int dh, float scale,
+                               float *s, float *out)
+{
+    if (dh % 8) { attn_row_scalar(q, K, V, ld, nk, dh, scale, s, out); return; }
+    ATTN_ROW_BODY(dot_avx2, axpy_avx2, max_avx2, exp_sum_avx2)
+}
+
+AVX512 static inline float dot_avx512(const float *a, const float *b, int n)
+{
+    __m512 t = _mm512_setzero_ps();
+    for (int i = 0; i < n; i += 16) t = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), t);
+    return _mm512_reduce_add_ps(t);
+}
+
+AVX512 static inline void axpy_avx512(float *y, float a, const float *x, int n)
+{
+    const __m512 va = _mm512_set1_ps(a);
+    for (int i = 0; i < n; i += 16)
+        _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
+}
+
+AVX512 static void attn_row_avx512(const float *q, const float *K, const float *V, size_t ld, int nk, int dh,
+                                   float scale, float *s, float *out)
+{
+    if (dh % 16) { attn_row_scalar(q, K, V, ld, nk, dh, scale, s, out); return; }
+    ATTN_ROW_BODY(dot_avx512, axpy_avx512, max_avx512, exp_sum_avx512)
+}
+#undef ATTN_ROW_BODY
+
 /* int8 logits' candidates (whisper_logits_refine): the largest lower bound
  * l − c·b, then the indices whose upper bound l + c·b reaches thr. −inf
  * entries (masked tokens) fall out of both by themselves. */
@@ -914,15 +989,16 @@ typedef struct vm_ops {
     void (*gemv_i8x)(const int8_t *, const float *, int, int, int, const vm_i8x *, const float *, float *);
     void (*i8x_prep)(const float *, int, vm_i8x *);
     void (*log10)(float *, size_t, float);
+    void (*attn_row)(const float *, const float *, const float *, size_t, int, int, float, float *, float *);
     int q4_fast;                /* VPDPBUSD: the integer kernels (4-bit proxy, i8x) outrun the float ones */
 } vm_ops;
 
 static const vm_ops *ops(void)
 {
-    static const vm_ops scalar = { "scalar", max_scalar, exp_sum_scalar, gelu_scalar, gemv_f16_scalar, gemv_i8_scalar, xscores_scalar, xaccum_scalar, bmax_scalar, bsel_scalar, gemv_q4_scalar, dot_q8lo_scalar, gemv_i8x_scalar, i8x_prepare_scalar, log10_scalar, 0 };
-    static const vm_ops avx2 = { "avx2", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx2, gemv_i8_avx2, xscores_avx2, xaccum_avx2, bmax_scalar, bsel_scalar, gemv_q4_scalar, dot_q8lo_scalar, gemv_i8x_scalar, i8x_prepare_scalar, log10_avx2, 0 };
-    static const vm_ops avx512 = { "avx512", max_avx512, exp_sum_avx512, gelu_avx512, gemv_f16_avx512, gemv_i8_avx512, xscores_avx512, xaccum_avx512, bmax_avx512, bsel_avx512, gemv_q4_scalar, dot_q8lo_avx512, gemv_i8x_scalar, i8x_prepare_scalar, log10_avx512, 0 };
-    static const vm_ops avx512vnni = { "avx512", max_avx512, exp_sum_avx512, gelu_avx512, gemv_f16_avx512, gemv_i8_avx512, xscores_avx512, xaccum_avx512, bmax_avx512, bsel_avx512, gemv_q4_vnni, dot_q8lo_avx512, gemv_i8x_vnni, i8x_prepare_vnni, log10_avx512, 1 };
+    static const vm_ops scalar = { "scalar", max_scalar, exp_sum_scalar, gelu_scalar, gemv_f16_scalar, gemv_i8_scalar, xscores_scalar, xaccum_scalar, bmax_scalar, bsel_scalar, gemv_q4_scalar, dot_q8lo_scalar, gemv_i8x_scalar, i8x_prepare_scalar, log10_scalar, attn_row_scalar, 0 };
+    static const vm_ops avx2 = { "avx2", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx2, gemv_i8_avx2, xscores_avx2, xaccum_avx2, bmax_scalar, bsel_scalar, gemv_q4_scalar, dot_q8lo_scalar, gemv_i8x_scalar, i8x_prepare_scalar, log10_avx2, attn_row_avx2, 0 };
+    static const vm_ops avx512 = { "avx512", max_avx512, exp_sum_avx512, gelu_avx512, gemv_f16_avx512, gemv_i8_avx512, xscores_avx512, xaccum_avx512, bmax_avx512, bsel_avx512, gemv_q4_scalar, dot_q8lo_avx512, gemv_i8x_scalar, i8x_prepare_scalar, log10_avx512, attn_row_avx512, 0 };
+    static const vm_ops avx512vnni = { "avx512", max_avx512, exp_sum_avx512, gelu_avx512, gemv_f16_avx512, gemv_i8_avx512, xscores_avx512, xaccum_avx512, bmax_avx512, bsel_avx512, gemv_q4_vnni, dot_q8lo_avx512, gemv_i8x_vnni, i8x_prepare_vnni, log10_avx512, attn_row_avx512, 1 };
     static const vm_ops *chosen;
     if (!chosen) { /* benign race: every thread picks the same table */
         __builtin_cpu_init();
@@ -956,6 +1032,12 @@ void vm_gemv_f16(const uint16_t *W, int cols, int r0, int r1, const float *x, co
 void vm_scale(float *x, int n, float s)
 {
     for (int i = 0; i < n; i++) x[i] *= s;
+}
+
+void vm_attn_row(const float *q, const float *K, const float *V, size_t ld, int nk, int dh, float scale, float *s,
+                 float *out)
+{
+    ops()->attn_row(q, K, V, ld, nk, dh, scale, s, out);
 }
 
 void vm_softmax(float *x, int n)

@@ -25,6 +25,10 @@ void vm_log10(float *x, size_t n, float floor);
 void vm_gelu(float *x, size_t n);
 /* In place: softmax of one row. */
 void vm_softmax(float *x, int n);
+/* One query row's attention: s[k] = scale·q·K_k for k < nk, s = softmax(s),
+ * out = Σ_k s[k]·V_k, with K_k = K + k·ld (dh floats, V the same); s holds nk. */
+void vm_attn_row(const float *q, const float *K, const float *V, size_t ld, int nk, int dh, float scale, float *s,
+                 float *out);
 /* x += y */
 void vm_add(float *x, const float *y, size_t n);
 

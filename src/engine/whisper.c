@@ -115,6 +115,7 @@ typedef struct gemv_job {
     const float *hb;            /* with bnd: int8 logits and their bounds */
     float *bnd;
     const vm_i8x *xq;           /* x in int8 (vm_gemv_i8x), or NULL */
+    int gelu;                   /* then GELU on the rows made (the MLP's first layer) */
 } gemv_job;
 
 /* Thread ith's rows [*lo, *hi) of `rows`, in whole units of `unroll` (the
@@ -136,6 +137,7 @@ static void gemv_part(void *c, int ith, int nth)
     else if (j->xq) vm_gemv_i8x(j->W->q, j->W->scale, j->W->cols, lo, hi, j->xq, j->b, j->y);
     else if (j->W->q) vm_gemv_i8(j->W->q, j->W->scale, j->W->cols, lo, hi, j->x, j->b, j->y);
     else vm_gemv_f16(j->W->w, j->W->cols, lo, hi, j->x, j->b, j->y);
+    if (j->gelu) vm_gelu(j->y + lo, (size_t)(hi - lo)); /* element-wise: no second fork-join for it */
 }
 
 /* The bound's factor: |w − s·q| ≤ s/2 for q = round(w/s); the 2% on top
@@ -176,17 +178,28 @@ static const vm_i8x *dec_xq(lc_state *st, const lc_mat16 *W16, const float *x)
     return st->i8x;
 }
 
-static void dense_dec(lc_state *st, int M, const float *A, const lc_mat *W, const lc_mat16 *W16, const float *bias,
-                      float *C)
+/* C = A·Wᵀ + bias, then GELU in place if `act` */
+static void dense_dec_act(lc_state *st, int M, const float *A, const lc_mat *W, const lc_mat16 *W16,
+                          const float *bias, float *C, int act)
 {
-    if (!W16 || (M > GEMV_MAX_ROWS && W->w)) { dense_cpu(M, A, W, bias, C); return; }
+    if (!W16 || (M > GEMV_MAX_ROWS && W->w)) {
+        dense_cpu(M, A, W, bias, C);
+        if (act) gelu(C, M, W->rows);
+        return;
+    }
     for (int i = 0; i < M; i++) {
         const float *x = A + (size_t)i * W->cols;
-        gemv_job j = { W16, x, bias, C + (size_t)i * W->rows, NULL, NULL, dec_xq(st, W16, x) };
+        gemv_job j = { W16, x, bias, C + (size_t)i * W->rows, NULL, NULL, dec_xq(st, W16, x), act };
         /* below ~64k weights (128 KB of f16) a fork-join costs more than the
          * second core saves (measured on tiny.en: 2^14 and 2^20 are both slower) */
         pool_run((size_t)W->rows * W->cols >= (1u << 16) ? blas_pool() : NULL, gemv_part, &j);
     }
+}
+
+static void dense_dec(lc_state *st, int M, const float *A, const lc_mat *W, const lc_mat16 *W16, const float *bias,
+                      float *C)
+{
+    dense_dec_act(st, M, A, W, W16, bias, C, 0);
 }
 
 /* q, k and v of one decoder row in a single fork-join (they read the same
@@ -212,9 +225,9 @@ static void dense_dec_qkv(lc_state *st, int M, const float *A, const lc_attn_w *
     for (int i = 0; i < M; i++) {
         const float *x = A + (size_t)i * ts;
         const vm_i8x *xq = dec_xq(st, &C->q, x); /* q, k and v share x's int8 form */
-        gemv3_job g = { { { &C->q, x, W->q_b, q + (size_t)i * W->q.rows, NULL, NULL, xq },
-                          { &C->k, x, NULL, k + (size_t)i * W->k.rows, NULL, NULL, xq },
-                          { &C->v, x, W->v_b, v + (size_t)i * W->v.rows, NULL, NULL, xq } } };
+        gemv3_job g = { { { &C->q, x, W->q_b, q + (size_t)i * W->q.rows, NULL, NULL, xq, 0 },
+                          { &C->k, x, NULL, k + (size_t)i * W->k.rows, NULL, NULL, xq, 0 },
+                          { &C->v, x, W->v_b, v + (size_t)i * W->v.rows, NULL, NULL, xq, 0 } } };
         pool_run(blas_pool(), gemv3_part, &g);
     }
 }
@@ -321,7 +334,7 @@ lc_state *state_create(const lc_model *m, lc_backend *b, int n_seq, lc_err *e)
     /* Every buffer is touched here, not just reserved (util/mem.h says why):
      * prompts, beams and fallbacks reach deeper into the KV caches over a
      * session. */
-#define ALLOC(p, n) if (!((p) = malloc(sizeof(float) * (n)))) goto oom; else lc_prefault((p), sizeof(float) * (n))
+#define ALLOC(p, n) if (!((p) = lc_alloc_huge(sizeof(float) * (n)))) goto oom; else lc_prefault((p), sizeof(float) * (n))
     ALLOC(st->im2col, F * cin);
     ALLOC(st->x3000, F * s);
     ALLOC(st->x, A * s); ALLOC(st->h, A * s); ALLOC(st->q, A * s);
@@ -347,7 +360,7 @@ lc_state *state_create(const lc_model *m, lc_backend *b, int n_seq, lc_err *e)
          * stages a layer at a time, prompts widen a layer at a time
          * (whisper_decode) */
         const size_t n8 = L * xblocks(A) * VM_XBLK * ts, ns = L * xblocks(A) * VM_XBLK * hp->n_text_head;
-        if (!(st->cross_k8 = malloc(n8)) || !(st->cross_v8 = malloc(n8)) ||
+        if (!(st->cross_k8 = lc_alloc_huge(n8)) || !(st->cross_v8 = lc_alloc_huge(n8)) ||
             !(st->cross_ks = malloc(sizeof(float) * ns)) || !(st->cross_vs = malloc(sizeof(float) * ns)))
             goto oom;
         lc_prefault(st->cross_k8, n8);
@@ -805,6 +818,11 @@ static void self_heads(void *c, int ith, int nth)
     int h0, h1;
     pool_range(nh, ith, nth, &h0, &h1);
     for (int h = h0; h < h1; h++) {
+        if (j->nr == 1) { /* one token (greedy, each beam): nk = its own position + 1 */
+            vm_attn_row(st->dq + (size_t)j->r0 * ts + h * dh, K0 + h * dh, V0 + h * dh, (size_t)ts, j->nk, dh, scale,
+                        sc, st->datt + (size_t)j->r0 * ts + h * dh);
+            continue;
+        }
         blas_sgemm(0, 1, j->nr, j->nk, dh, scale, st->dq + (size_t)j->r0 * ts + h * dh, ts, K0 + h * dh, ts,
                    0.0f, sc, j->nk);
         for (int i = 0; i < j->nr; i++) {
@@ -825,9 +843,13 @@ static void self_attention(lc_state *st, int layer, int n, const int *seq, const
         int r1 = r0 + 1;
         while (r1 < n && seq[r1] == seq[r0] && pos[r1] == pos[r1 - 1] + 1) r1++;
         self_job j = { st, layer, r0, r1 - r0, pos[r0], pos[r1 - 1] + 1, seq[r0] };
-        /* scores: one [nr, nk] block per pool thread, inside dscores */
+        /* scores: one [nr, nk] block per pool thread, inside dscores. Over
+         * the pool from 8k cached floats (16 positions of base): the f32
+         * cache comes from memory, not cache, each token (the weights'
+         * stream evicts it), and one core reads it at ~60% of two cores'
+         * bandwidth (base's decoder step 3.2 -> 3.05 ms with 64k) */
         size_t need = (size_t)pool_threads(blas_pool()) * j.nr * j.nk;
-        lc_pool *p = need <= st->dscores_cap && (size_t)j.nr * j.nk * hp->n_text_state >= 65536 ? blas_pool() : NULL;
+        lc_pool *p = need <= st->dscores_cap && (size_t)j.nr * j.nk * hp->n_text_state >= 8192 ? blas_pool() : NULL;
         pool_run(p, self_heads, &j);
         r0 = r1;
     }
@@ -905,8 +927,7 @@ int whisper_decode(lc_state *st, int n, const int *tok, const int *seq, const in
         add_in_place(st->dx, st->dh, n, ts);
 
         layer_norm(st->dx, st->dh, n, ts, L->mlp.ln_w, L->mlp.ln_b);
-        dense_dec(st, n, st->dh, &L->mlp.fc1, C ? &C->mlp0 : NULL, L->mlp.fc1_b, st->dmlp);
-        gelu(st->dmlp, n, 4 * ts);
+        dense_dec_act(st, n, st->dh, &L->mlp.fc1, C ? &C->mlp0 : NULL, L->mlp.fc1_b, st->dmlp, 1);
         dense_dec(st, n, st->dmlp, &L->mlp.fc2, C ? &C->mlp2 : NULL, L->mlp.fc2_b, st->dh);
         add_in_place(st->dx, st->dh, n, ts);
     }
@@ -940,7 +961,7 @@ int whisper_decode(lc_state *st, int n, const int *tok, const int *seq, const in
                 for (int k = 0; k < LC_Q8_BLOCK; k++) a += fabsf(h[b * LC_Q8_BLOCK + k]);
                 st->hb[b] = a;
             }
-            gemv_job j = { &m->tok16, h, NULL, st->logits + (size_t)i * V, st->hb, st->logit_bnd + (size_t)i * V, NULL };
+            gemv_job j = { &m->tok16, h, NULL, st->logits + (size_t)i * V, st->hb, st->logit_bnd + (size_t)i * V, NULL, 0 };
             pool_run(blas_pool(), gemv_part, &j);
         }
         st->logits_approx = 1;

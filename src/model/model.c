@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "model/quant.h"
+#include "util/mem.h"
 
 #define GGML_MAGIC 0x67676d6cu     /* "ggml", whisper.cpp */
 #define N_FFT_BINS 201              /* N_FFT/2 + 1, openai-whisper audio.py */
@@ -613,7 +614,7 @@ int model_compact(lc_model *m, int kind, lc_err *e)
     size_t bytes = kind == LC_COMPACT_F16 ? n * sizeof(uint16_t) : blocks * sizeof(float) + n + n_logits;
     if (kind == LC_COMPACT_INT8 && q4)
         bytes += n_logits / 2 + 2 * V * sizeof(float) + (n_logits / LC_Q8_BLOCK + 16) * sizeof(uint16_t);
-    m->arena16 = malloc(bytes);
+    m->arena16 = lc_alloc_huge(bytes);
     m->dec16 = calloc(L, sizeof *m->dec16);
     if (!m->arena16 || !m->dec16) {
         free(m->arena16); free(m->dec16);
