@@ -1,5 +1,6 @@
 /* roofline.c: sgemm and memory-bandwidth ceilings (see roofline.h). */
 #include "bench/roofline.h"
+#include "util/mem.h"
 
 #include <cblas.h>
 #include <pthread.h>
@@ -120,7 +121,7 @@ double roofline_mem_gbps(int threads)
 {
     int nt = resolve_threads(threads);
     size_t n = ROOFLINE_MEM_BYTES / sizeof(float);
-    float *p = aligned_alloc(64, ROOFLINE_MEM_BYTES);
+    float *p = lc_alloc_huge(ROOFLINE_MEM_BYTES); /* the decoder streams from huge pages too (util/mem.h) */
     mem_job *jobs = calloc((size_t)nt, sizeof *jobs);
     pthread_t *tid = calloc((size_t)nt, sizeof *tid);
     double best = 0;

@@ -3,6 +3,7 @@
 
 #include <immintrin.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model/quant.h"
@@ -656,22 +657,43 @@ AVX2 static void gemv_i8_avx2(const int8_t *Q, const float *sc, int cols, int r0
 /* Cross-attention over whole f16 rows (all heads of a position at once, so
  * K and V stream through contiguously): see vecmath.h. */
 /* Cross-attention on the blocked int8 layout (vecmath.h): per block of
- * VM_XBLK positions and head, K as [dh][VM_XBLK] (a position per lane, so
- * the scores need no horizontal sums) and V as [VM_XBLK][dh], each
- * position's dh values with their own scale. */
+ * VM_XBLK positions and head, K as dim pairs × positions (a position per
+ * 32-bit lane, so the scores need no horizontal sums) and V as position
+ * pairs × dims, each pair's two bytes adjacent: one 16-bit multiply-add
+ * (PMADDWD; VPDPWSSD with VNNI) takes both. The other operand (q for the
+ * scores, the softmax weights for V) is rounded to int16 against its
+ * largest magnitude (vecmath.h), so every version forms the same integer
+ * sums; they differ only in the last float steps. The float kernels these
+ * replace converted each int8 to f32 (two operations, then an FMA, per
+ * value) and ran at ~2/3 of the memory bandwidth the GEMVs reach. */
+#define XQ16 32767.0f
+
+/* v[i] = round(x[i]·32767/max|x|) for n values; returns max|x|/32767 (0: all zero) */
+static float q16_scalar(const float *x, int n, int32_t *v)
+{
+    float m = 0.0f;
+    for (int i = 0; i < n; i++) m = fabsf(x[i]) > m ? fabsf(x[i]) : m;
+    const float inv = m > 0.0f ? XQ16 / m : 0.0f;
+    for (int i = 0; i < n; i++) v[i] = (int32_t)lrintf(x[i] * inv);
+    return m / XQ16;
+}
+
 static void xscores_scalar(const int8_t *K, const float *ks, int nblk, const float *q, int n_head, int dh,
                            float scale, float *out, int ostride)
 {
-    for (int b = 0; b < nblk; b++)
-        for (int h = 0; h < n_head; h++) {
+    int32_t qv[VM_XATTN_MAX_DH];
+    for (int h = 0; h < n_head; h++) {
+        const float c = q16_scalar(q + h * dh, dh, qv) * scale;
+        for (int b = 0; b < nblk; b++) {
             const int8_t *kb = K + ((size_t)b * n_head + h) * dh * VM_XBLK;
             const float *sb = ks + ((size_t)b * n_head + h) * VM_XBLK;
             for (int j = 0; j < VM_XBLK; j++) {
-                float a = 0;
-                for (int i = 0; i < dh; i++) a += q[h * dh + i] * (float)kb[i * VM_XBLK + j];
-                out[(size_t)h * ostride + b * VM_XBLK + j] = a * sb[j] * scale;
+                int32_t a = 0;
+                for (int i = 0; i < dh; i++) a += qv[i] * kb[(i & ~1) * VM_XBLK + 2 * j + (i & 1)];
+                out[(size_t)h * ostride + b * VM_XBLK + j] = (float)a * (sb[j] * c);
             }
         }
+    }
 }
 
 static void xaccum_scalar(const int8_t *V, const float *vs, int nblk, const float *p, int pstride, int n_head, int dh,
@@ -680,10 +702,16 @@ static void xaccum_scalar(const int8_t *V, const float *vs, int nblk, const floa
     for (int b = 0; b < nblk; b++)
         for (int h = 0; h < n_head; h++) {
             const int8_t *vb = V + ((size_t)b * n_head + h) * VM_XBLK * dh;
-            const float *sb = vs + ((size_t)b * n_head + h) * VM_XBLK;
-            for (int j = 0; j < VM_XBLK; j++) {
-                const float w = p[(size_t)h * pstride + b * VM_XBLK + j] * sb[j];
-                for (int i = 0; i < dh; i++) acc[h * dh + i] += w * (float)vb[j * dh + i];
+            const float *sb = vs + ((size_t)b * n_head + h) * VM_XBLK, *ph = p + (size_t)h * pstride + b * VM_XBLK;
+            float w[VM_XBLK];
+            int32_t wv[VM_XBLK];
+            for (int j = 0; j < VM_XBLK; j++) w[j] = ph[j] * sb[j];
+            const float sw = q16_scalar(w, VM_XBLK, wv);
+            if (sw == 0.0f) continue; /* every weight 0: adds nothing */
+            for (int i = 0; i < dh; i++) {
+                int32_t a = 0;
+                for (int j = 0; j < VM_XBLK; j++) a += wv[j] * vb[(j & ~1) * dh + 2 * i + (j & 1)];
+                acc[h * dh + i] += (float)a * sw;
             }
         }
 }
@@ -748,27 +776,54 @@ AVX512 static void log10_avx512(float *x, size_t n, float floor)
 #undef LOG_POLY
 
 /* The same in AVX2: a block's 16 positions as two vectors of 8. */
-#define I8X8(p) _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p))))
+/* PMADDWD on 8 lanes: q's pairs broadcast against a pair-of-dims row of 8
+ * positions (scores), a position pair's weights against 8 dims' pairs (V). */
+AVX2 static float q16_avx2(const float *x, int n, int32_t *v) /* n a multiple of 8 */
+{
+    __m256 mx = _mm256_setzero_ps();
+    const __m256 abs = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    for (int i = 0; i < n; i += 8) mx = _mm256_max_ps(mx, _mm256_and_ps(_mm256_loadu_ps(x + i), abs));
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    const float m = _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4)));
+    const __m256 inv = _mm256_set1_ps(m > 0.0f ? XQ16 / m : 0.0f);
+    for (int i = 0; i < n; i += 8)
+        _mm256_storeu_si256((__m256i *)(v + i), _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + i), inv)));
+    return m / XQ16;
+}
+
+/* v[i/2] = the int16 pair (v32[i], v32[i+1]) in one 32-bit word */
+static void pairs16(const int32_t *v32, int n, uint32_t *v)
+{
+    for (int i = 0; i < n; i += 2) v[i / 2] = (uint16_t)v32[i] | (uint32_t)(uint16_t)v32[i + 1] << 16;
+}
+
 AVX2 static void xscores_avx2(const int8_t *K, const float *ks, int nblk, const float *q, int n_head, int dh,
                               float scale, float *out, int ostride)
 {
-    if (dh % 2) { xscores_scalar(K, ks, nblk, q, n_head, dh, scale, out, ostride); return; }
+    if (dh % 8 || n_head > VM_XATTN_MAX_HEADS) { xscores_scalar(K, ks, nblk, q, n_head, dh, scale, out, ostride); return; }
+    uint32_t qp[VM_XATTN_MAX_HEADS][VM_XATTN_MAX_DH / 2];
+    float c[VM_XATTN_MAX_HEADS];
+    for (int h = 0; h < n_head; h++) {
+        int32_t v[VM_XATTN_MAX_DH];
+        c[h] = q16_avx2(q + h * dh, dh, v) * scale;
+        pairs16(v, dh, qp[h]);
+    }
     for (int b = 0; b < nblk; b++)
         for (int h = 0; h < n_head; h++) {
             const int8_t *kb = K + ((size_t)b * n_head + h) * dh * VM_XBLK;
-            const float *sb = ks + ((size_t)b * n_head + h) * VM_XBLK, *qh = q + h * dh;
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-            for (int i = 0; i < dh; i += 2) {
-                const __m256 q0 = _mm256_set1_ps(qh[i]), q1 = _mm256_set1_ps(qh[i + 1]);
-                a0 = _mm256_fmadd_ps(I8X8(kb + i * VM_XBLK), q0, a0);
-                a1 = _mm256_fmadd_ps(I8X8(kb + i * VM_XBLK + 8), q0, a1);
-                a2 = _mm256_fmadd_ps(I8X8(kb + (i + 1) * VM_XBLK), q1, a2);
-                a3 = _mm256_fmadd_ps(I8X8(kb + (i + 1) * VM_XBLK + 8), q1, a3);
+            const float *sb = ks + ((size_t)b * n_head + h) * VM_XBLK;
+            __m256i a0 = _mm256_setzero_si256(), a1 = a0;
+            for (int ip = 0; ip < dh / 2; ip++) {
+                const __m256i w = _mm256_set1_epi32((int)qp[h][ip]);
+                const __m128i *r = (const __m128i *)(kb + ip * 2 * VM_XBLK);
+                a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128(r)), w));
+                a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128(r + 1)), w));
             }
-            const __m256 sc = _mm256_set1_ps(scale);
+            const __m256 ch = _mm256_set1_ps(c[h]);
             float *o = out + (size_t)h * ostride + b * VM_XBLK;
-            _mm256_storeu_ps(o, _mm256_mul_ps(_mm256_mul_ps(_mm256_add_ps(a0, a2), _mm256_loadu_ps(sb)), sc));
-            _mm256_storeu_ps(o + 8, _mm256_mul_ps(_mm256_mul_ps(_mm256_add_ps(a1, a3), _mm256_loadu_ps(sb + 8)), sc));
+            _mm256_storeu_ps(o, _mm256_mul_ps(_mm256_cvtepi32_ps(a0), _mm256_mul_ps(_mm256_loadu_ps(sb), ch)));
+            _mm256_storeu_ps(o + 8, _mm256_mul_ps(_mm256_cvtepi32_ps(a1), _mm256_mul_ps(_mm256_loadu_ps(sb + 8), ch)));
         }
 }
 
@@ -780,66 +835,104 @@ AVX2 static void xaccum_avx2(const int8_t *V, const float *vs, int nblk, const f
         for (int h = 0; h < n_head; h++) {
             const int8_t *vb = V + ((size_t)b * n_head + h) * VM_XBLK * dh;
             const float *sb = vs + ((size_t)b * n_head + h) * VM_XBLK, *ph = p + (size_t)h * pstride + b * VM_XBLK;
+            float w[VM_XBLK];
+            int32_t wv[VM_XBLK];
+            uint32_t wp[VM_XBLK / 2];
+            for (int j = 0; j < VM_XBLK; j++) w[j] = ph[j] * sb[j];
+            const float sw = q16_avx2(w, VM_XBLK, wv);
+            if (sw == 0.0f) continue;
+            pairs16(wv, VM_XBLK, wp);
             for (int i = 0; i < dh; i += 8) {
-                __m256 a = _mm256_loadu_ps(acc + h * dh + i);
-                for (int j = 0; j < VM_XBLK; j++)
-                    a = _mm256_fmadd_ps(I8X8(vb + j * dh + i), _mm256_set1_ps(ph[j] * sb[j]), a);
-                _mm256_storeu_ps(acc + h * dh + i, a);
+                __m256i a = _mm256_setzero_si256();
+                for (int jp = 0; jp < VM_XBLK / 2; jp++) {
+                    const __m128i r = _mm_loadu_si128((const __m128i *)(vb + jp * 2 * dh + 2 * i));
+                    a = _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_cvtepi8_epi16(r), _mm256_set1_epi32((int)wp[jp])));
+                }
+                _mm256_storeu_ps(acc + h * dh + i, _mm256_fmadd_ps(_mm256_cvtepi32_ps(a), _mm256_set1_ps(sw),
+                                                                 _mm256_loadu_ps(acc + h * dh + i)));
             }
         }
 }
-#undef I8X8
 
-/* dh = 64 (every Whisper size): 4 accumulators of 16 lanes, each a chain
- * of 16 FMAs; K and V stream through in order, a block's heads adjacent. */
-#define I8X16(p) _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p))))
-AVX512 static void xscores_avx512(const int8_t *K, const float *ks, int nblk, const float *q, int n_head, int dh,
-                                  float scale, float *out, int ostride)
+/* dh = 64 (every Whisper size) with VNNI: VPDPWSSD multiplies 32 int16
+ * pairs and adds them into 16 int32 lanes, one operation for what took
+ * three per value in f32. Scores: 4 independent chains of 8 over a block's
+ * 32 dim pairs; V: 4 accumulators of 16 dims over its 8 position pairs. */
+#define I8X32(p) _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(p)))
+AVX512VNNI static float q16_avx512(const float *x, int n, int32_t *v) /* n a multiple of 16 */
 {
-    if (dh != 64) { xscores_scalar(K, ks, nblk, q, n_head, dh, scale, out, ostride); return; }
+    __m512 mx = _mm512_setzero_ps();
+    for (int i = 0; i < n; i += 16) mx = _mm512_max_ps(mx, _mm512_abs_ps(_mm512_loadu_ps(x + i)));
+    const float m = _mm512_reduce_max_ps(mx);
+    const __m512 inv = _mm512_set1_ps(m > 0.0f ? XQ16 / m : 0.0f);
+    for (int i = 0; i < n; i += 16)
+        _mm512_storeu_si512(v + i, _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + i), inv)));
+    return m / XQ16;
+}
+
+AVX512VNNI static void xscores_vnni(const int8_t *K, const float *ks, int nblk, const float *q, int n_head, int dh,
+                                    float scale, float *out, int ostride)
+{
+    if (dh != 64 || n_head > VM_XATTN_MAX_HEADS) { xscores_scalar(K, ks, nblk, q, n_head, dh, scale, out, ostride); return; }
+    uint32_t qp[VM_XATTN_MAX_HEADS][32];
+    float c[VM_XATTN_MAX_HEADS];
+    for (int h = 0; h < n_head; h++) {
+        int32_t v[64];
+        c[h] = q16_avx512(q + h * 64, 64, v) * scale;
+        pairs16(v, 64, qp[h]);
+    }
     for (int b = 0; b < nblk; b++)
         for (int h = 0; h < n_head; h++) {
             const int8_t *kb = K + ((size_t)b * n_head + h) * 64 * VM_XBLK;
-            const float *qh = q + h * 64;
             _mm_prefetch((const char *)(kb + 2 * n_head * 64 * VM_XBLK), _MM_HINT_T0);
-            __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-            for (int i = 0; i < 64; i += 4) {
-                a0 = _mm512_fmadd_ps(I8X16(kb + i * VM_XBLK), _mm512_set1_ps(qh[i]), a0);
-                a1 = _mm512_fmadd_ps(I8X16(kb + (i + 1) * VM_XBLK), _mm512_set1_ps(qh[i + 1]), a1);
-                a2 = _mm512_fmadd_ps(I8X16(kb + (i + 2) * VM_XBLK), _mm512_set1_ps(qh[i + 2]), a2);
-                a3 = _mm512_fmadd_ps(I8X16(kb + (i + 3) * VM_XBLK), _mm512_set1_ps(qh[i + 3]), a3);
+            __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+            for (int ip = 0; ip < 32; ip += 4) {
+                a0 = _mm512_dpwssd_epi32(a0, I8X32(kb + (ip + 0) * 32), _mm512_set1_epi32((int)qp[h][ip + 0]));
+                a1 = _mm512_dpwssd_epi32(a1, I8X32(kb + (ip + 1) * 32), _mm512_set1_epi32((int)qp[h][ip + 1]));
+                a2 = _mm512_dpwssd_epi32(a2, I8X32(kb + (ip + 2) * 32), _mm512_set1_epi32((int)qp[h][ip + 2]));
+                a3 = _mm512_dpwssd_epi32(a3, I8X32(kb + (ip + 3) * 32), _mm512_set1_epi32((int)qp[h][ip + 3]));
             }
-            const __m512 sum = _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
+            const __m512i sum = _mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3));
             const __m512 sb = _mm512_loadu_ps(ks + ((size_t)b * n_head + h) * VM_XBLK);
             _mm512_storeu_ps(out + (size_t)h * ostride + b * VM_XBLK,
-                             _mm512_mul_ps(_mm512_mul_ps(sum, sb), _mm512_set1_ps(scale)));
+                             _mm512_mul_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(sb, _mm512_set1_ps(c[h]))));
         }
 }
 
-AVX512 static void xaccum_avx512(const int8_t *V, const float *vs, int nblk, const float *p, int pstride, int n_head,
-                                 int dh, float *acc)
+AVX512VNNI static void xaccum_vnni(const int8_t *V, const float *vs, int nblk, const float *p, int pstride, int n_head,
+                                   int dh, float *acc)
 {
     if (dh != 64) { xaccum_scalar(V, vs, nblk, p, pstride, n_head, dh, acc); return; }
     for (int b = 0; b < nblk; b++)
         for (int h = 0; h < n_head; h++) {
             const int8_t *vb = V + ((size_t)b * n_head + h) * VM_XBLK * 64;
             const float *ph = p + (size_t)h * pstride + b * VM_XBLK, *sb = vs + ((size_t)b * n_head + h) * VM_XBLK;
-            float *ah = acc + h * 64;
             _mm_prefetch((const char *)(vb + 2 * n_head * 64 * VM_XBLK), _MM_HINT_T0);
-            __m512 a0 = _mm512_loadu_ps(ah), a1 = _mm512_loadu_ps(ah + 16);
-            __m512 a2 = _mm512_loadu_ps(ah + 32), a3 = _mm512_loadu_ps(ah + 48);
-            for (int j = 0; j < VM_XBLK; j++) {
-                const __m512 w = _mm512_set1_ps(ph[j] * sb[j]);
-                a0 = _mm512_fmadd_ps(I8X16(vb + j * 64), w, a0);
-                a1 = _mm512_fmadd_ps(I8X16(vb + j * 64 + 16), w, a1);
-                a2 = _mm512_fmadd_ps(I8X16(vb + j * 64 + 32), w, a2);
-                a3 = _mm512_fmadd_ps(I8X16(vb + j * 64 + 48), w, a3);
+            float w[VM_XBLK];
+            int32_t wv[VM_XBLK];
+            uint32_t wp[VM_XBLK / 2];
+            _mm512_storeu_ps(w, _mm512_mul_ps(_mm512_loadu_ps(ph), _mm512_loadu_ps(sb)));
+            const float sw = q16_avx512(w, VM_XBLK, wv);
+            if (sw == 0.0f) continue;
+            _mm256_storeu_si256((__m256i *)wp, _mm512_cvtepi32_epi16(_mm512_loadu_si512(wv))); /* the pairs, in order */
+            float *ah = acc + h * 64;
+            __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+            for (int jp = 0; jp < VM_XBLK / 2; jp++) {
+                const __m512i w2 = _mm512_set1_epi32((int)wp[jp]);
+                const int8_t *r = vb + jp * 128;
+                a0 = _mm512_dpwssd_epi32(a0, I8X32(r), w2);
+                a1 = _mm512_dpwssd_epi32(a1, I8X32(r + 32), w2);
+                a2 = _mm512_dpwssd_epi32(a2, I8X32(r + 64), w2);
+                a3 = _mm512_dpwssd_epi32(a3, I8X32(r + 96), w2);
             }
-            _mm512_storeu_ps(ah, a0); _mm512_storeu_ps(ah + 16, a1);
-            _mm512_storeu_ps(ah + 32, a2); _mm512_storeu_ps(ah + 48, a3);
+            const __m512 s = _mm512_set1_ps(sw);
+            _mm512_storeu_ps(ah, _mm512_fmadd_ps(_mm512_cvtepi32_ps(a0), s, _mm512_loadu_ps(ah)));
+            _mm512_storeu_ps(ah + 16, _mm512_fmadd_ps(_mm512_cvtepi32_ps(a1), s, _mm512_loadu_ps(ah + 16)));
+            _mm512_storeu_ps(ah + 32, _mm512_fmadd_ps(_mm512_cvtepi32_ps(a2), s, _mm512_loadu_ps(ah + 32)));
+            _mm512_storeu_ps(ah + 48, _mm512_fmadd_ps(_mm512_cvtepi32_ps(a3), s, _mm512_loadu_ps(ah + 48)));
         }
 }
-#undef I8X16
+#undef I8X32
 
 /* One query row's attention over a few f32 keys (the decoder's self-
  * attention of one token against its cache): OpenBLAS's small-matrix path
@@ -997,8 +1090,8 @@ static const vm_ops *ops(void)
 {
     static const vm_ops scalar = { "scalar", max_scalar, exp_sum_scalar, gelu_scalar, gemv_f16_scalar, gemv_i8_scalar, xscores_scalar, xaccum_scalar, bmax_scalar, bsel_scalar, gemv_q4_scalar, dot_q8lo_scalar, gemv_i8x_scalar, i8x_prepare_scalar, log10_scalar, attn_row_scalar, 0 };
     static const vm_ops avx2 = { "avx2", max_avx2, exp_sum_avx2, gelu_avx2, gemv_f16_avx2, gemv_i8_avx2, xscores_avx2, xaccum_avx2, bmax_scalar, bsel_scalar, gemv_q4_scalar, dot_q8lo_scalar, gemv_i8x_scalar, i8x_prepare_scalar, log10_avx2, attn_row_avx2, 0 };
-    static const vm_ops avx512 = { "avx512", max_avx512, exp_sum_avx512, gelu_avx512, gemv_f16_avx512, gemv_i8_avx512, xscores_avx512, xaccum_avx512, bmax_avx512, bsel_avx512, gemv_q4_scalar, dot_q8lo_avx512, gemv_i8x_scalar, i8x_prepare_scalar, log10_avx512, attn_row_avx512, 0 };
-    static const vm_ops avx512vnni = { "avx512", max_avx512, exp_sum_avx512, gelu_avx512, gemv_f16_avx512, gemv_i8_avx512, xscores_avx512, xaccum_avx512, bmax_avx512, bsel_avx512, gemv_q4_vnni, dot_q8lo_avx512, gemv_i8x_vnni, i8x_prepare_vnni, log10_avx512, attn_row_avx512, 1 };
+    static const vm_ops avx512 = { "avx512", max_avx512, exp_sum_avx512, gelu_avx512, gemv_f16_avx512, gemv_i8_avx512, xscores_avx2, xaccum_avx2, bmax_avx512, bsel_avx512, gemv_q4_scalar, dot_q8lo_avx512, gemv_i8x_scalar, i8x_prepare_scalar, log10_avx512, attn_row_avx512, 0 };
+    static const vm_ops avx512vnni = { "avx512", max_avx512, exp_sum_avx512, gelu_avx512, gemv_f16_avx512, gemv_i8_avx512, xscores_vnni, xaccum_vnni, bmax_avx512, bsel_avx512, gemv_q4_vnni, dot_q8lo_avx512, gemv_i8x_vnni, i8x_prepare_vnni, log10_avx512, attn_row_avx512, 1 };
     static const vm_ops *chosen;
     if (!chosen) { /* benign race: every thread picks the same table */
         __builtin_cpu_init();
@@ -1006,6 +1099,13 @@ static const vm_ops *ops(void)
         int has512 = has2 && __builtin_cpu_supports("avx512f");
         int vnni = has512 && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
         chosen = vnni ? &avx512vnni : has512 ? &avx512 : has2 ? &avx2 : &scalar;
+        /* LIVECAP_ISA=scalar|avx2|avx512: a narrower set than the CPU has
+         * (tests run every version this machine can; a suspected kernel bug
+         * can be ruled in or out). Never a wider one. */
+        const char *f = getenv("LIVECAP_ISA");
+        if (f && !strcmp(f, "scalar")) chosen = &scalar;
+        else if (f && !strcmp(f, "avx2") && has2) chosen = &avx2;
+        else if (f && !strcmp(f, "avx512") && has512) chosen = &avx512;
     }
     return chosen;
 }

@@ -50,16 +50,26 @@ void vm_gemv_i8_bound(const int8_t *Q, const float *scale, int cols, int r0, int
 
 /* Cross-attention over the window's K/V in int8, in blocks of VM_XBLK
  * positions (whisper.c writes them so, once per window), each block every
- * head's K as [dh][VM_XBLK] and then every head's V as [VM_XBLK][dh], with
- * a scale per position and head (max|·|/127 of its dh values) in ks, vs:
- *   K(b, h)[i][j] = ks[(b·n_head + h)·VM_XBLK + j] · K[((b·n_head + h)·dh + i)·VM_XBLK + j]
- *   V(b, h)[j][i] = vs[(b·n_head + h)·VM_XBLK + j] · V[((b·n_head + h)·VM_XBLK + j)·dh + i]
- * for nblk blocks from K, V, ks, vs (the decoder splits blocks over threads):
- *   out[h·ostride + b·VM_XBLK + j] = scale · Σ_i q[h·dh + i]·K(b, h)[i][j]
- *   acc[h·dh + i]                += Σ_j p[h·pstride + b·VM_XBLK + j]·V(b, h)[j][i]
- * K with a position per vector lane, the scores need no horizontal sums;
- * both stream through memory in order, a byte per value. */
+ * head's K and then (in V) every head's V, with a scale per position and
+ * head (max|·|/127 of its dh values) in ks, vs. Within a block and head,
+ * the two bytes of a pair are adjacent (a 16-bit multiply-add takes both):
+ *   K(b, h)[i][j] = ks[(b·n_head + h)·VM_XBLK + j]
+ *                   · K[((b·n_head + h)·dh + 2⌊i/2⌋)·VM_XBLK + 2j + i mod 2]
+ *   V(b, h)[j][i] = vs[(b·n_head + h)·VM_XBLK + j]
+ *                   · V[((b·n_head + h)·VM_XBLK + 2⌊j/2⌋)·dh + 2i + j mod 2]
+ * for nblk blocks from K, V, ks, vs (the decoder splits blocks over
+ * threads). The float operand is rounded to int16 against its largest
+ * magnitude, Q(x)[i] = rint(x[i]·32767/m) with m = max|x| (relative error
+ * ≤ 2^-16 of m, far below K's and V's own int8 rounding), so the integer
+ * sums are exact and the same in every version:
+ *   out[h·ostride + b·VM_XBLK + j] = scale · m_q/32767 · ks[..j] · Σ_i Q(q_h)[i]·K8(b, h)[i][j]
+ *     (q_h = q[h·dh ..], its dh values);
+ *   acc[h·dh + i] += m_w/32767 · Σ_j Q(w)[j]·V8(b, h)[j][i]
+ *     (w[j] = p[h·pstride + b·VM_XBLK + j]·vs[..j], the block's 16 weights).
+ * dh even and at most VM_XATTN_MAX_DH (whisper.c keeps f32 otherwise). */
 #define VM_XBLK 16
+#define VM_XATTN_MAX_DH 256   /* |Σ| ≤ 256 · 127 · 32767 < 2^31 */
+#define VM_XATTN_MAX_HEADS 32 /* the vector kernels' q per call; more: scalar */
 void vm_xattn_scores_blk(const int8_t *K, const float *ks, int nblk, const float *q, int n_head, int dh, float scale,
                          float *out, int ostride);
 void vm_xattn_accum_blk(const int8_t *V, const float *vs, int nblk, const float *p, int pstride, int n_head, int dh,

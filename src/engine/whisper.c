@@ -259,6 +259,10 @@ static void q8_row(const float *x, int dh, int8_t *q, size_t qstride, float *sca
  * the padding positions get zeros (a zero V row adds nothing, whatever its
  * weight). int8 per position and head: half the f16 bytes read per token;
  * tiny, tiny.en and base random models keep f32's tokens over 66 s. */
+/* offsets of dim i, position j inside a block-head (vecmath.h's layout) */
+#define XK(i, j) ((size_t)((i) & ~1) * VM_XBLK + 2 * (j) + ((i) & 1))
+#define XV(i, j, dh) ((size_t)((j) & ~1) * (dh) + 2 * (i) + ((j) & 1))
+
 typedef struct xkv_job {
     const float *k, *v;
     int A, ts, H;
@@ -273,16 +277,19 @@ static void xkv_block_rows(void *ctx, int lo, int hi)
     const int A = x->A, ts = x->ts, H = x->H, dh = ts / H;
     int8_t *kb = x->kb, *vb = x->vb;
     float *ks = x->ks, *vs = x->vs;
+    int8_t t[VM_XATTN_MAX_DH];
     for (int b = lo; b < hi; b++)
         for (int h = 0; h < H; h++) {
             const size_t o = ((size_t)b * H + h) * dh * VM_XBLK, so = ((size_t)b * H + h) * VM_XBLK;
             for (int j = 0; j < VM_XBLK; j++) {
                 const int p = b * VM_XBLK + j;
                 if (p < A) {
-                    q8_row(k + (size_t)p * ts + h * dh, dh, kb + o + j, VM_XBLK, ks + so + j); /* K transposed */
-                    q8_row(v + (size_t)p * ts + h * dh, dh, vb + o + (size_t)j * dh, 1, vs + so + j);
+                    q8_row(k + (size_t)p * ts + h * dh, dh, t, 1, ks + so + j);
+                    for (int i = 0; i < dh; i++) kb[o + XK(i, j)] = t[i]; /* K transposed, dims in pairs */
+                    q8_row(v + (size_t)p * ts + h * dh, dh, t, 1, vs + so + j);
+                    for (int i = 0; i < dh; i++) vb[o + XV(i, j, dh)] = t[i]; /* positions in pairs */
                 } else {
-                    for (int i = 0; i < dh; i++) kb[o + (size_t)i * VM_XBLK + j] = vb[o + (size_t)j * dh + i] = 0;
+                    for (int i = 0; i < dh; i++) kb[o + XK(i, j)] = vb[o + XV(i, j, dh)] = 0;
                     ks[so + j] = vs[so + j] = 0.0f;
                 }
             }
@@ -308,8 +315,8 @@ static void xkv_unblock(const int8_t *kb, const int8_t *vb, const float *ks, con
             for (int j = 0; j < VM_XBLK && b * VM_XBLK + j < A; j++) {
                 float *kr = k + (size_t)(b * VM_XBLK + j) * ts + h * dh, *vr = v + (size_t)(b * VM_XBLK + j) * ts + h * dh;
                 for (int i = 0; i < dh; i++) {
-                    kr[i] = ks[so + j] * kb[o + (size_t)i * VM_XBLK + j];
-                    vr[i] = vs[so + j] * vb[o + (size_t)j * dh + i];
+                    kr[i] = ks[so + j] * kb[o + XK(i, j)];
+                    vr[i] = vs[so + j] * vb[o + XV(i, j, dh)];
                 }
             }
         }
@@ -352,7 +359,8 @@ lc_state *state_create(const lc_model *m, lc_backend *b, int n_seq, lc_err *e)
             goto oom;
     }
     ALLOC(st->enc_out, A * s);
-    if (!m->compact) {
+    const int xdh = (int)ts / hp->n_text_head; /* int8 blocks: vecmath.h's limits (every Whisper size: 64) */
+    if (!m->compact || xdh % 2 || xdh > VM_XATTN_MAX_DH) {
         ALLOC(st->cross_k, L * A * ts); ALLOC(st->cross_v, L * A * ts);
     } else {
         /* the decoder reads cross K/V once per token: a quarter of the
