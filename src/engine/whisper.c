@@ -116,23 +116,40 @@ typedef struct gemv_job {
     float *bnd;
     const vm_i8x *xq;           /* x in int8 (vm_gemv_i8x), or NULL */
     int gelu;                   /* then GELU on the rows made (the MLP's first layer) */
+    atomic_int next;            /* the first row not yet taken (rows_take) */
 } gemv_job;
 
-/* Thread ith's rows [*lo, *hi) of `rows`, in whole units of `unroll` (the
- * kernel's); 0 if it has none. */
-static int rows_part(int rows, int unroll, int ith, int nth, int *lo, int *hi)
+static void gemv_rows(const gemv_job *j, int lo, int hi);
+
+/* The next rows [*lo, *hi) of a decoder GEMV, 0 when none are left: what
+ * remains over 2·threads, at least `min`, in whole units of `unroll`; as
+ * enc_band, so a core the host slows takes fewer rows instead of making
+ * the other wait at the join. */
+static int rows_take(atomic_int *next, int rows, int unroll, int min, int nth, int *lo, int *hi)
 {
-    pool_range((rows + unroll - 1) / unroll, ith, nth, lo, hi);
-    *lo *= unroll;
-    *hi = *hi * unroll < rows ? *hi * unroll : rows;
-    return *hi > *lo;
+    int l = atomic_load_explicit(next, memory_order_relaxed), h;
+    do {
+        if (l >= rows) return 0;
+        int n = (rows - l) / (2 * nth);
+        n = n < min ? min : (n + unroll - 1) / unroll * unroll;
+        h = rows - l < n ? rows : l + n;
+    } while (!atomic_compare_exchange_weak_explicit(next, &l, h, memory_order_relaxed, memory_order_relaxed));
+    *lo = l;
+    *hi = h;
+    return 1;
 }
+
+#define GEMV_TAKE_MIN 64 /* rows per take at least: 32 KB of base's int8 rows, ~2 µs */
 
 static void gemv_part(void *c, int ith, int nth)
 {
-    const gemv_job *j = c;
+    gemv_job *j = c;
     int lo, hi;
-    if (!rows_part(j->W->rows, 4, ith, nth, &lo, &hi)) return;
+    while (rows_take(&j->next, j->W->rows, 4, GEMV_TAKE_MIN, nth, &lo, &hi)) gemv_rows(j, lo, hi);
+}
+
+static void gemv_rows(const gemv_job *j, int lo, int hi)
+{
     if (j->bnd) vm_gemv_i8_bound(j->W->q, j->W->scale, j->W->cols, lo, hi, j->x, j->hb, j->y, j->bnd);
     else if (j->xq) vm_gemv_i8x(j->W->q, j->W->scale, j->W->cols, lo, hi, j->xq, j->b, j->y);
     else if (j->W->q) vm_gemv_i8(j->W->q, j->W->scale, j->W->cols, lo, hi, j->x, j->b, j->y);
@@ -154,15 +171,17 @@ typedef struct q4_job {
     const vm_q4x *x;
     float *y, *bnd;
     float ce, cw;               /* margin = ce·e4[r] + cw·w4[r] */
+    atomic_int next;            /* rows_take */
 } q4_job;
 
 static void q4_part(void *vc, int ith, int nth)
 {
-    const q4_job *j = vc;
+    q4_job *j = vc;
     int lo, hi;
-    if (!rows_part(j->W->rows, 2, ith, nth, &lo, &hi)) return;
-    vm_gemv_q4(j->W->q4, j->W->s4, j->W->cols, lo, hi, j->x, j->y);
-    for (int r = lo; r < hi; r++) j->bnd[r] = j->ce * j->W->e4[r] + j->cw * j->W->w4[r];
+    while (rows_take(&j->next, j->W->rows, 2, GEMV_TAKE_MIN, nth, &lo, &hi)) {
+        vm_gemv_q4(j->W->q4, j->W->s4, j->W->cols, lo, hi, j->x, j->y);
+        for (int r = lo; r < hi; r++) j->bnd[r] = j->ce * j->W->e4[r] + j->cw * j->W->w4[r];
+    }
 }
 
 /* Rows of a decoder step: compact GEMVs for a few rows (single tokens,
@@ -189,7 +208,7 @@ static void dense_dec_act(lc_state *st, int M, const float *A, const lc_mat *W, 
     }
     for (int i = 0; i < M; i++) {
         const float *x = A + (size_t)i * W->cols;
-        gemv_job j = { W16, x, bias, C + (size_t)i * W->rows, NULL, NULL, dec_xq(st, W16, x), act };
+        gemv_job j = { W16, x, bias, C + (size_t)i * W->rows, NULL, NULL, dec_xq(st, W16, x), act, 0 };
         /* below ~64k weights (128 KB of f16) a fork-join costs more than the
          * second core saves (measured on tiny.en: 2^14 and 2^20 are both slower) */
         pool_run((size_t)W->rows * W->cols >= (1u << 16) ? blas_pool() : NULL, gemv_part, &j);
@@ -225,9 +244,9 @@ static void dense_dec_qkv(lc_state *st, int M, const float *A, const lc_attn_w *
     for (int i = 0; i < M; i++) {
         const float *x = A + (size_t)i * ts;
         const vm_i8x *xq = dec_xq(st, &C->q, x); /* q, k and v share x's int8 form */
-        gemv3_job g = { { { &C->q, x, W->q_b, q + (size_t)i * W->q.rows, NULL, NULL, xq, 0 },
-                          { &C->k, x, NULL, k + (size_t)i * W->k.rows, NULL, NULL, xq, 0 },
-                          { &C->v, x, W->v_b, v + (size_t)i * W->v.rows, NULL, NULL, xq, 0 } } };
+        gemv3_job g = { { { &C->q, x, W->q_b, q + (size_t)i * W->q.rows, NULL, NULL, xq, 0, 0 },
+                          { &C->k, x, NULL, k + (size_t)i * W->k.rows, NULL, NULL, xq, 0, 0 },
+                          { &C->v, x, W->v_b, v + (size_t)i * W->v.rows, NULL, NULL, xq, 0, 0 } } };
         pool_run(blas_pool(), gemv3_part, &g);
     }
 }
@@ -988,7 +1007,7 @@ int whisper_decode(lc_state *st, int n, const int *tok, const int *seq, const in
                 vm_q4x_prepare(h, ts, st->q4x);
                 const double c = LOGIT_Q4_SIGMAS / sqrt((double)ts) / LOGIT_BOUND_K;
                 q4_job j = { &m->tok16, st->q4x, st->logits + (size_t)i * V, st->logit_bnd + (size_t)i * V,
-                             (float)(c * sqrt(h2)), (float)(c * st->q4x->dnorm) };
+                             (float)(c * sqrt(h2)), (float)(c * st->q4x->dnorm), 0 };
                 pool_run(blas_pool(), q4_part, &j);
                 continue;
             }
@@ -997,7 +1016,7 @@ int whisper_decode(lc_state *st, int n, const int *tok, const int *seq, const in
                 for (int k = 0; k < LC_Q8_BLOCK; k++) a += fabsf(h[b * LC_Q8_BLOCK + k]);
                 st->hb[b] = a;
             }
-            gemv_job j = { &m->tok16, h, NULL, st->logits + (size_t)i * V, st->hb, st->logit_bnd + (size_t)i * V, NULL, 0 };
+            gemv_job j = { &m->tok16, h, NULL, st->logits + (size_t)i * V, st->hb, st->logit_bnd + (size_t)i * V, NULL, 0, 0 };
             pool_run(blas_pool(), gemv_part, &j);
         }
         st->logits_approx = 1;
