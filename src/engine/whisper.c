@@ -121,10 +121,12 @@ typedef struct gemv_job {
 
 static void gemv_rows(const gemv_job *j, int lo, int hi);
 
-/* The next rows [*lo, *hi) of a decoder GEMV, 0 when none are left: what
- * remains over 2·threads, at least `min`, in whole units of `unroll`; as
- * enc_band, so a core the host slows takes fewer rows instead of making
- * the other wait at the join. */
+/* The next rows [*lo, *hi) of `rows` shared by the pool's threads through
+ * *next (a CAS), 0 when none are left: what remains over 2·threads, at
+ * least `min`, in whole units of `unroll` (the kernel's), so a core the
+ * host slows takes fewer rows instead of making the other wait at the
+ * join. The bounds do not depend on which thread takes them. Decoder GEMVs
+ * and the encoder's bands (enc_band). */
 static int rows_take(atomic_int *next, int rows, int unroll, int min, int nth, int *lo, int *hi)
 {
     int l = atomic_load_explicit(next, memory_order_relaxed), h;
@@ -601,9 +603,9 @@ typedef struct enc_job {
     atomic_int next[2];         /* the first row not yet taken, per phase */
 } enc_job;
 
-/* The next band of rows [*lo, *hi) for phase `ph`, 0 when none is left.
- * Guided: what remains over 2·threads, at least ENC_BAND_MIN rows, rounded
- * to AMX's 32-row blocks. Fixed halves left one core waiting for the other
+/* The next band of rows [*lo, *hi) for phase `ph`, 0 when none is left
+ * (rows_take: what remains over 2·threads, at least ENC_BAND_MIN rows, in
+ * AMX's 32-row blocks). Fixed halves left one core waiting for the other
  * ~15% of phase 2 (a host's steal and noise land on one core at a time);
  * smaller bands near the end even that out, while the first ones stay big
  * enough that a GEMM re-reads its weights rarely. Medians of interleaved
@@ -612,16 +614,7 @@ typedef struct enc_job {
 #define ENC_BAND_MIN 64
 static int enc_band(enc_job *j, int ph, int A, int nth, int *lo, int *hi)
 {
-    int l = atomic_load_explicit(&j->next[ph], memory_order_relaxed), h;
-    do {
-        if (l >= A) return 0;
-        int n = (A - l) / (2 * nth);
-        n = n < ENC_BAND_MIN ? ENC_BAND_MIN : (n + 31) / 32 * 32;
-        h = A - l < n ? A : l + n;
-    } while (!atomic_compare_exchange_weak_explicit(&j->next[ph], &l, h, memory_order_relaxed, memory_order_relaxed));
-    *lo = l;
-    *hi = h;
-    return 1;
+    return rows_take(&j->next[ph], A, 32, ENC_BAND_MIN, nth, lo, hi);
 }
 
 /* Each head's K and Vᵀ packed for AMX once per layer (all rows exist now),
