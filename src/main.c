@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/config.h"
+#include "engine/vecmath.h"
 #include "model/genmodel.h"
 
 #ifndef LIVECAP_VERSION
@@ -22,6 +23,10 @@ int main(int argc, char **argv)
     if (rc != 0) {
         fprintf(stderr, "livecap: %s\n", e.msg);
         return rc;
+    }
+    if (vm_isa_check(e.msg, sizeof e.msg)) { /* before any kernel picks its set */
+        fprintf(stderr, "livecap: %s\n", e.msg);
+        return 2;
     }
     if (cfg.show_help) { config_print_help(stdout); return 0; }
     if (cfg.show_version) { printf("livecap %s\n", LIVECAP_VERSION); return 0; }

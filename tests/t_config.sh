@@ -40,6 +40,9 @@ expect_usage_error "unknown option '--bogus' (see livecap --help)" "$LIVECAP" --
 expect_usage_error "--beam: must be an integer from 1 to 16, got \"0\"" "$LIVECAP" transcribe --beam=0 x.wav
 expect_usage_error "--backend: must be one of auto|cpu|npu|npu-emu" "$LIVECAP" --backend gpu
 expect_usage_error "LIVECAP_THREADS: must be an integer" env LIVECAP_THREADS=lots "$LIVECAP" devices
+expect_usage_error 'LIVECAP_ISA: must be scalar, avx2 or avx512, and one this CPU runs, got "avx3"' \
+    env LIVECAP_ISA=avx3 "$LIVECAP" devices
+env LIVECAP_ISA=scalar "$LIVECAP" --version >/dev/null 2>&1 || bad "LIVECAP_ISA=scalar refused"
 
 printf '[decode]\nbeam = 2\n\n[backend]\nthreads = many\n' >"$tmp/bad.ini"
 expect_usage_error "$tmp/bad.ini:5: backend.threads: must be an integer from 0 to 256, got \"many\"" \

@@ -3,6 +3,7 @@
 
 #include <immintrin.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -775,8 +776,7 @@ AVX512 static void log10_avx512(float *x, size_t n, float floor)
 }
 #undef LOG_POLY
 
-/* The same in AVX2: a block's 16 positions as two vectors of 8. */
-/* PMADDWD on 8 lanes: q's pairs broadcast against a pair-of-dims row of 8
+/* The same in AVX2, PMADDWD on 8 lanes: q's pairs broadcast against a pair-of-dims row of 8
  * positions (scores), a position pair's weights against 8 dims' pairs (V). */
 AVX2 static float q16_avx2(const float *x, int n, int32_t *v) /* n a multiple of 8 */
 {
@@ -1086,6 +1086,18 @@ typedef struct vm_ops {
     int q4_fast;                /* VPDPBUSD: the integer kernels (4-bit proxy, i8x) outrun the float ones */
 } vm_ops;
 
+/* $LIVECAP_ISA as a set: 0 scalar, 1 avx2, 2 avx512 (without VNNI), -1
+ * unset or empty (the best the CPU has), -2 unknown or beyond this CPU. */
+static int isa_env(int has2, int has512)
+{
+    const char *f = getenv("LIVECAP_ISA");
+    if (!f || !*f) return -1;
+    if (!strcmp(f, "scalar")) return 0;
+    if (!strcmp(f, "avx2")) return has2 ? 1 : -2;
+    if (!strcmp(f, "avx512")) return has512 ? 2 : -2;
+    return -2;
+}
+
 static const vm_ops *ops(void)
 {
     static const vm_ops scalar = { "scalar", max_scalar, exp_sum_scalar, gelu_scalar, gemv_f16_scalar, gemv_i8_scalar, xscores_scalar, xaccum_scalar, bmax_scalar, bsel_scalar, gemv_q4_scalar, dot_q8lo_scalar, gemv_i8x_scalar, i8x_prepare_scalar, log10_scalar, attn_row_scalar, 0 };
@@ -1098,16 +1110,25 @@ static const vm_ops *ops(void)
         int has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
         int has512 = has2 && __builtin_cpu_supports("avx512f");
         int vnni = has512 && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
-        chosen = vnni ? &avx512vnni : has512 ? &avx512 : has2 ? &avx2 : &scalar;
+        const vm_ops *best = vnni ? &avx512vnni : has512 ? &avx512 : has2 ? &avx2 : &scalar;
         /* LIVECAP_ISA=scalar|avx2|avx512: a narrower set than the CPU has
          * (tests run every version this machine can; a suspected kernel bug
-         * can be ruled in or out). Never a wider one. */
-        const char *f = getenv("LIVECAP_ISA");
-        if (f && !strcmp(f, "scalar")) chosen = &scalar;
-        else if (f && !strcmp(f, "avx2") && has2) chosen = &avx2;
-        else if (f && !strcmp(f, "avx512") && has512) chosen = &avx512;
+         * can be ruled in or out). Never a wider one: main() refuses a value
+         * isa_env() rejects (vm_isa_check) before any kernel runs. */
+        const int want = isa_env(has2, has512);
+        chosen = want == 0 ? &scalar : want == 1 ? &avx2 : want == 2 ? &avx512 : best;
     }
     return chosen;
+}
+
+int vm_isa_check(char *msg, size_t n)
+{
+    __builtin_cpu_init();
+    const int has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (isa_env(has2, has2 && __builtin_cpu_supports("avx512f")) != -2) return 0;
+    snprintf(msg, n, "LIVECAP_ISA: must be scalar, avx2 or avx512, and one this CPU runs, got \"%s\"",
+             getenv("LIVECAP_ISA"));
+    return -1;
 }
 
 const char *vm_isa(void) { return ops()->isa; }

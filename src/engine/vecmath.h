@@ -141,5 +141,8 @@ int vm_gemv_i8x_fast(void);
 
 /* Name of the kernel set in use: "avx512", "avx2" or "scalar". */
 const char *vm_isa(void);
+/* 0 if $LIVECAP_ISA is unset, empty, or a kernel set this CPU runs
+ * (scalar, avx2, avx512); else −1 and one line for the user in msg. */
+int vm_isa_check(char *msg, size_t n);
 
 #endif

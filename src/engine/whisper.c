@@ -276,14 +276,14 @@ static void q8_row(const float *x, int dh, int8_t *q, size_t qstride, float *sca
     *scale = s;
 }
 
-/* f32 row-major K and V [A][ts] into the blocked int8 layout (vecmath.h);
- * the padding positions get zeros (a zero V row adds nothing, whatever its
- * weight). int8 per position and head: half the f16 bytes read per token;
- * tiny, tiny.en and base random models keep f32's tokens over 66 s. */
 /* offsets of dim i, position j inside a block-head (vecmath.h's layout) */
 #define XK(i, j) ((size_t)((i) & ~1) * VM_XBLK + 2 * (j) + ((i) & 1))
 #define XV(i, j, dh) ((size_t)((j) & ~1) * (dh) + 2 * (i) + ((j) & 1))
 
+/* f32 row-major K and V [A][ts] into the blocked int8 layout (vecmath.h);
+ * the padding positions get zeros (a zero V row adds nothing, whatever its
+ * weight). int8 per position and head: half the f16 bytes read per token;
+ * tiny, tiny.en and base random models keep f32's tokens over 66 s. */
 typedef struct xkv_job {
     const float *k, *v;
     int A, ts, H;
